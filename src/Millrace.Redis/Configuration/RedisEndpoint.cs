@@ -35,6 +35,11 @@ public sealed record RedisEndpoint(string Host, int Port)
         }
         else
         {
+            if (value.Count(c => c == ':') > 1)
+            {
+                throw new RedisConfigurationException($"Address '{text}' looks like an IPv6 address; write it in brackets with a port, e.g. [{value}]:6379.");
+            }
+
             var colon = value.LastIndexOf(':');
             host = colon < 0 ? value : value[..colon];
             port = colon < 0 ? null : value[(colon + 1)..];

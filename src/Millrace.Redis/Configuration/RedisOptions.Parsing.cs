@@ -231,6 +231,18 @@ public sealed partial class RedisOptions
 
     private static TimeSpan ParseDuration(string key, string value)
     {
+        try
+        {
+            return ParseDurationOrThrow(key, value);
+        }
+        catch (Exception e) when (e is OverflowException or ArgumentException)
+        {
+            throw Invalid(key, value, "a duration that fits in a TimeSpan (milliseconds, or 500ms, 5s, hh:mm:ss)");
+        }
+    }
+
+    private static TimeSpan ParseDurationOrThrow(string key, string value)
+    {
         var v = value.Trim().ToLowerInvariant();
         double number;
         if (v.EndsWith("ms", StringComparison.Ordinal) && double.TryParse(v[..^2], NumberStyles.Float, CultureInfo.InvariantCulture, out number))
@@ -272,7 +284,7 @@ public sealed partial class RedisOptions
 
     private static string MaskUri(string text)
     {
-        var at = text.IndexOf('@', StringComparison.Ordinal);
+        var at = text.LastIndexOf('@');
         var scheme = text.IndexOf("://", StringComparison.Ordinal);
         return at > 0 && scheme > 0 ? text[..(scheme + 3)] + "*****" + text[at..] : text;
     }

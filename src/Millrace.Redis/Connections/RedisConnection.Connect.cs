@@ -61,6 +61,7 @@ internal sealed partial class RedisConnection
     private static RedisConnectionException? Explain(Exception e, RedisEndpoint endpoint, RedisOptions options, CancellationToken cancellationToken) => e switch
     {
         RedisConnectionException => null,
+        RedisTimeoutException te => new RedisConnectionException($"Could not connect to Redis at {endpoint}: {te.Message}", te),
         OperationCanceledException when cancellationToken.IsCancellationRequested => null,
         OperationCanceledException => new RedisConnectionException(
             $"Could not connect to Redis at {endpoint} within {options.ConnectTimeout.TotalMilliseconds:0} ms (connect timeout)."),
@@ -155,7 +156,8 @@ internal sealed partial class RedisConnection
         }
 
         commands.Add(new RedisCommand("PING", []));
-        var replies = await SendBatchAsync(commands, cancellationToken).ConfigureAwait(false);
+        // The connect deadline (the token) bounds the handshake; the command timeout must not cut in first.
+        var replies = await SendBatchAsync(commands, (long)options.ConnectTimeout.TotalMilliseconds, cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < replies.Length; i++)
         {
             if (!replies[i].IsError)

@@ -70,14 +70,18 @@ internal sealed partial class RedisConnection : IAsyncDisposable
     }
 
     /// <summary>Queues commands to be written back to back; the task gets every reply, errors included.</summary>
-    public Task<RedisReply[]> SendBatchAsync(IReadOnlyList<RedisCommand> commands, CancellationToken cancellationToken = default)
+    public Task<RedisReply[]> SendBatchAsync(IReadOnlyList<RedisCommand> commands, CancellationToken cancellationToken = default) =>
+        SendBatchAsync(commands, 0, cancellationToken);
+
+    /// <summary>Queues a batch that may take <paramref name="extraTimeoutMs"/> longer than the command timeout.</summary>
+    public Task<RedisReply[]> SendBatchAsync(IReadOnlyList<RedisCommand> commands, long extraTimeoutMs, CancellationToken cancellationToken)
     {
         if (commands.Count == 0)
         {
             return Task.FromResult(Array.Empty<RedisReply>());
         }
 
-        var pending = new PendingBatch(commands, Environment.TickCount64 + _commandTimeoutMs);
+        var pending = new PendingBatch(commands, Environment.TickCount64 + _commandTimeoutMs + extraTimeoutMs);
         Enqueue(pending);
         if (cancellationToken.CanBeCanceled && !pending.IsDone)
         {

@@ -45,6 +45,12 @@ internal static class RespParser
             return false;
         }
 
+        if ("+-:_,#($!=*~>%|"u8.IndexOf(prefix) < 0)
+        {
+            // Checked before waiting for the line: bytes that can never be a reply fail now, not at a timeout.
+            throw new RedisProtocolException($"unexpected byte {Describe(prefix)} where a reply type (+ - : $ * and RESP3's _ , # ( ! = % ~ > |) was expected");
+        }
+
         if (!TryReadLine(ref reader, out var line))
         {
             return false;
