@@ -9,6 +9,7 @@ namespace Millrace.Redis.Connections;
 internal sealed class BlockingConnectionPool(RedisNode node, RedisOptions options) : IAsyncDisposable
 {
     private readonly ConcurrentBag<RedisConnection> _idle = [];
+    private readonly ConcurrentDictionary<RedisConnection, bool> _open = new();
     private readonly SemaphoreSlim _slots = new(options.BlockingConnections, options.BlockingConnections);
 
     /// <summary>Runs <paramref name="command"/>, which may block on the server for up to <paramref name="block"/>.</summary>
@@ -18,8 +19,7 @@ internal sealed class BlockingConnectionPool(RedisNode node, RedisOptions option
         RedisConnection? connection = null;
         try
         {
-            connection = TakeIdle() ?? await RedisConnection.ConnectAsync(
-                await node.LocateAsync(cancellationToken).ConfigureAwait(false), options, ConnectionRole.Blocking, cancellationToken).ConfigureAwait(false);
+            connection = TakeIdle() ?? await OpenAsync(cancellationToken).ConfigureAwait(false);
             var reply = await connection.SendAsync(command, (long)block.TotalMilliseconds, cancellationToken).ConfigureAwait(false);
             _idle.Add(connection);
             connection = null;
@@ -39,11 +39,29 @@ internal sealed class BlockingConnectionPool(RedisNode node, RedisOptions option
             // surfaces later; anything Redis had already handed over stays pending for reclaim.
             if (connection is not null)
             {
+                _open.TryRemove(connection, out _);
                 await connection.DisposeAsync().ConfigureAwait(false);
             }
 
             _slots.Release();
         }
+    }
+
+    /// <summary>Closes every connection, idle or busy (the server behind them is no longer the primary).</summary>
+    public void AbortAll(Exception reason)
+    {
+        foreach (var connection in _open.Keys)
+        {
+            connection.Abort(reason);
+        }
+    }
+
+    private async Task<RedisConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var endpoint = await node.LocateAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await RedisConnection.ConnectAsync(endpoint, options, ConnectionRole.Blocking, cancellationToken).ConfigureAwait(false);
+        _open[connection] = true;
+        return connection;
     }
 
     private RedisConnection? TakeIdle()
@@ -55,6 +73,7 @@ internal sealed class BlockingConnectionPool(RedisNode node, RedisOptions option
                 return connection;
             }
 
+            _open.TryRemove(connection, out _);
             connection.Abort(new RedisConnectionException("stale pooled connection"));
         }
 
@@ -65,6 +84,7 @@ internal sealed class BlockingConnectionPool(RedisNode node, RedisOptions option
     {
         while (_idle.TryTake(out var connection))
         {
+            _open.TryRemove(connection, out _);
             await connection.DisposeAsync().ConfigureAwait(false);
         }
     }

@@ -44,8 +44,12 @@ internal sealed class RedisNode : IAsyncDisposable
     public ValueTask<RedisConnection> GetConnectionAsync(CancellationToken cancellationToken) =>
         Current is { } current ? ValueTask.FromResult(current) : new ValueTask<RedisConnection>(ConnectAsync(cancellationToken));
 
-    /// <summary>Drops the current connection (e.g. after a redirect says the server changed role).</summary>
-    public void Reset(Exception reason) => Volatile.Read(ref _current)?.Abort(reason);
+    /// <summary>Drops every connection to this node (its server stopped being the one to talk to).</summary>
+    public void Reset(Exception reason)
+    {
+        Volatile.Read(ref _current)?.Abort(reason);
+        Blocking.AbortAll(reason);
+    }
 
     private async Task<RedisConnection> ConnectAsync(CancellationToken cancellationToken)
     {

@@ -7,7 +7,7 @@ namespace Millrace.Redis;
 /// Owns the connection in pub/sub mode: subscribes, routes messages to subscriptions, and after a
 /// dropped connection reconnects with backoff and subscribes to every channel again.
 /// </summary>
-internal sealed class RedisSubscriber(RedisOptions options, Func<CancellationToken, Task<RedisEndpoint>> locate) : IAsyncDisposable
+internal sealed class RedisSubscriber(RedisOptions options, Func<CancellationToken, Task<RedisEndpoint>> locate, ConnectionRole role = ConnectionRole.Subscriber) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, List<RedisSubscription>> _channels = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _confirmations = new(StringComparer.Ordinal);
@@ -41,6 +41,9 @@ internal sealed class RedisSubscriber(RedisOptions options, Func<CancellationTok
         await confirmed.WaitAsync(options.CommandTimeout, cancellationToken).ConfigureAwait(false);
         return subscription;
     }
+
+    /// <summary>Drops the current connection; the reconnect loop subscribes again on a fresh one.</summary>
+    public void Reset(Exception reason) => _connection?.Abort(reason);
 
     private Task Subscribe(RedisConnection connection, string channel)
     {
@@ -80,7 +83,7 @@ internal sealed class RedisSubscriber(RedisOptions options, Func<CancellationTok
         }
 
         var endpoint = await locate(cancellationToken).ConfigureAwait(false);
-        var connection = await RedisConnection.ConnectAsync(endpoint, options, ConnectionRole.Subscriber, cancellationToken).ConfigureAwait(false);
+        var connection = await RedisConnection.ConnectAsync(endpoint, options, role, cancellationToken).ConfigureAwait(false);
         connection.EnterSubscriberMode(OnFrame);
         _connection = connection;
         if (_reconnectLoop.IsCompleted)

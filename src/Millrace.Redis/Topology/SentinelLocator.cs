@@ -59,6 +59,17 @@ internal sealed class SentinelLocator(RedisOptions options)
         }
     }
 
+    private int _next;
+
+    /// <summary>The Sentinels in turn, for the failover watch's subscription.</summary>
+    public Task<RedisEndpoint> NextSentinelAsync(CancellationToken cancellationToken)
+    {
+        lock (_order)
+        {
+            return Task.FromResult(_sentinels[_next++ % _sentinels.Count]);
+        }
+    }
+
     private void PreferFirst(RedisEndpoint sentinel)
     {
         lock (_order)

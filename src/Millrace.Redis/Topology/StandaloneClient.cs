@@ -7,6 +7,7 @@ internal sealed class StandaloneClient : IRedisClient
 {
     private readonly RedisNode _node;
     private readonly RedisSubscriber _subscriber;
+    private SentinelFailoverWatch? _failoverWatch;
 
     private StandaloneClient(RedisOptions options, RedisNode node)
     {
@@ -27,7 +28,9 @@ internal sealed class StandaloneClient : IRedisClient
     {
         var sentinels = new SentinelLocator(options);
         var node = new RedisNode($"primary of '{options.MasterName}'", options, sentinels.LocatePrimaryAsync, SentinelLocator.VerifyPrimaryAsync);
-        return new StandaloneClient(options, node);
+        var client = new StandaloneClient(options, node);
+        client._failoverWatch = new SentinelFailoverWatch(options, sentinels, client.OnPrimarySwitched);
+        return client;
     }
 
     public Task<RedisReply> ExecuteAsync(RedisCommand command, CancellationToken cancellationToken = default)
@@ -56,8 +59,21 @@ internal sealed class StandaloneClient : IRedisClient
 
     public async ValueTask DisposeAsync()
     {
+        if (_failoverWatch is not null)
+        {
+            await _failoverWatch.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _subscriber.DisposeAsync().ConfigureAwait(false);
         await _node.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Sentinel announced a new primary: everything still talking to the old one is closed.</summary>
+    private void OnPrimarySwitched(string change)
+    {
+        var reason = new RedisConnectionException($"Sentinel moved the primary of '{Options.MasterName}' ({change}); reconnecting to the new primary.");
+        _node.Reset(reason);
+        _subscriber.Reset(reason);
     }
 
     private async Task<RedisReply> ExecuteSlowAsync(RedisCommand command, CancellationToken cancellationToken)
