@@ -15,27 +15,31 @@ public static partial class StreamCommands
             throw new ArgumentException("A stream entry needs at least one field.", nameof(fields));
         }
 
-        var args = new List<RedisArg>(4 + (fields.Count * 2)) { key };
+        // Sized exactly and filled in place: this is the publish hot path.
+        var length = 2 + (noMakeStream ? 1 : 0) + (maxLength is null ? 0 : 3) + (fields.Count * 2);
+        var args = new RedisArg[length];
+        var at = 0;
+        args[at++] = key;
         if (noMakeStream)
         {
-            args.Add("NOMKSTREAM");
+            args[at++] = "NOMKSTREAM";
         }
 
         if (maxLength is { } max)
         {
-            args.Add("MAXLEN");
-            args.Add(approximate ? "~" : "=");
-            args.Add(max);
+            args[at++] = "MAXLEN";
+            args[at++] = approximate ? "~" : "=";
+            args[at++] = max;
         }
 
-        args.Add(id);
-        foreach (var field in fields)
+        args[at++] = id;
+        for (var i = 0; i < fields.Count; i++)
         {
-            args.Add(field.Name);
-            args.Add(field.Value);
+            args[at++] = fields[i].Name;
+            args[at++] = fields[i].Value;
         }
 
-        return new RedisCommand("XADD", [.. args], 0);
+        return new RedisCommand("XADD", args, 0);
     }
 
     /// <summary>Sends XADD; returns the new entry's id (null with NOMKSTREAM when the stream does not exist).</summary>

@@ -33,9 +33,17 @@ internal sealed partial class RedisConnection
                         _awaiting.Enqueue(pending);
                     }
 
-                    foreach (var command in pending.Commands)
+                    if (pending is PendingCommand single)
                     {
-                        RespWriter.Write(_output, command);
+                        RespWriter.Write(_output, single.Command);   // the common case: no list, no enumerator
+                    }
+                    else
+                    {
+                        var commands = pending.Commands;
+                        for (var i = 0; i < commands.Count; i++)
+                        {
+                            RespWriter.Write(_output, commands[i]);
+                        }
                     }
 
                     if (_output.UnflushedBytes >= FlushThreshold)
