@@ -1,3 +1,4 @@
+using Millrace.Redis.Tests.Support;
 using System.Buffers;
 using System.Globalization;
 using System.Text;
@@ -49,7 +50,7 @@ public sealed class RespParserUnitTests
 
         // Then
         ExpectKind(RedisReplyKind.Integer, reply);
-        Assert.True(reply.AsInt64() == expected, $"Expected integer {expected} from {Escape(wire)} but got {reply.AsInt64()}");
+        Assert.True(reply.AsInt64() == expected, $"Expected integer {expected} from {RespText.Escape(wire)} but got {reply.AsInt64()}");
     }
 
     [Fact]
@@ -94,7 +95,7 @@ public sealed class RespParserUnitTests
     {
         // Given: NUL, 0xff, a lone CR and a lone LF inside the payload
         var payload = new byte[] { 0x00, 0xff, 0x0d, 0x41, 0x0a, 0x80, 0x00 };
-        var wire = Concat(Bytes($"${payload.Length}\r\n"), payload, Bytes("\r\n"));
+        var wire = RespText.Concat(Bytes($"${payload.Length}\r\n"), payload, Bytes("\r\n"));
 
         // When
         var reply = ParseWhole(wire);
@@ -193,7 +194,7 @@ public sealed class RespParserUnitTests
 
         // Then
         ExpectKind(RedisReplyKind.Double, reply);
-        Assert.True(reply.AsDouble().Equals(expected), $"Expected double {expected.ToString("R", CultureInfo.InvariantCulture)} from {Escape(wire)} but got {reply.AsDouble().ToString("R", CultureInfo.InvariantCulture)}");
+        Assert.True(reply.AsDouble().Equals(expected), $"Expected double {expected.ToString("R", CultureInfo.InvariantCulture)} from {RespText.Escape(wire)} but got {reply.AsDouble().ToString("R", CultureInfo.InvariantCulture)}");
     }
 
     [Fact]
@@ -217,7 +218,7 @@ public sealed class RespParserUnitTests
 
         // Then
         ExpectKind(RedisReplyKind.Boolean, reply);
-        Assert.True(reply.AsBoolean() == expected, $"Expected boolean {expected} from {Escape(wire)} but got {reply.AsBoolean()}");
+        Assert.True(reply.AsBoolean() == expected, $"Expected boolean {expected} from {RespText.Escape(wire)} but got {reply.AsBoolean()}");
     }
 
     [Fact]
@@ -352,8 +353,8 @@ public sealed class RespParserUnitTests
             var done = RespParser.TryRead(ref buffer, out _);
 
             // Then
-            Assert.False(done, $"Expected TryRead to wait for more bytes with only the first {cut} of {bytes.Length} bytes of {Escape(wire)} (which is {expected}), but it returned a reply");
-            ExpectUnconsumed(before, buffer, $"the first {cut} bytes of {Escape(wire)}");
+            Assert.False(done, $"Expected TryRead to wait for more bytes with only the first {cut} of {bytes.Length} bytes of {RespText.Escape(wire)} (which is {expected}), but it returned a reply");
+            ExpectUnconsumed(before, buffer, $"the first {cut} bytes of {RespText.Escape(wire)}");
         }
     }
 
@@ -368,7 +369,7 @@ public sealed class RespParserUnitTests
         var done = RespParser.TryRead(ref buffer, out var reply);
 
         // Then
-        Assert.True(done, $"Expected TryRead to return the whole reply {Escape(wire)}");
+        Assert.True(done, $"Expected TryRead to return the whole reply {RespText.Escape(wire)}");
         ExpectRendered(expected, reply);
         Assert.True(buffer.IsEmpty, $"Expected the whole reply to be consumed but {buffer.Length} bytes were left");
     }
@@ -387,7 +388,7 @@ public sealed class RespParserUnitTests
             var done = RespParser.TryRead(ref buffer, out var reply);
 
             // Then
-            Assert.True(done, $"Expected a reply from {Escape(wire)} split into two segments at byte {split}");
+            Assert.True(done, $"Expected a reply from {RespText.Escape(wire)} split into two segments at byte {split}");
             ExpectRendered(expected, reply, $"split at byte {split}");
             Assert.True(buffer.IsEmpty, $"Expected the whole reply to be consumed when split at byte {split} but {buffer.Length} bytes were left");
         }
@@ -409,7 +410,7 @@ public sealed class RespParserUnitTests
                 var done = RespParser.TryRead(ref buffer, out var reply);
 
                 // Then
-                Assert.True(done, $"Expected a reply from {Escape(wire)} split at bytes {first} and {second}");
+                Assert.True(done, $"Expected a reply from {RespText.Escape(wire)} split at bytes {first} and {second}");
                 ExpectRendered(expected, reply, $"split at bytes {first} and {second}");
                 Assert.True(buffer.IsEmpty, $"Expected the whole reply to be consumed when split at {first} and {second} but {buffer.Length} bytes were left");
             }
@@ -428,7 +429,7 @@ public sealed class RespParserUnitTests
         var done = RespParser.TryRead(ref buffer, out var reply);
 
         // Then
-        Assert.True(done, $"Expected a reply from {Escape(wire)} delivered as one-byte segments");
+        Assert.True(done, $"Expected a reply from {RespText.Escape(wire)} delivered as one-byte segments");
         ExpectRendered(expected, reply, "one-byte segments");
         Assert.True(buffer.IsEmpty, $"Expected the whole reply to be consumed from one-byte segments but {buffer.Length} bytes were left");
     }
@@ -450,7 +451,7 @@ public sealed class RespParserUnitTests
                 var done = RespParser.TryRead(ref buffer, out _);
 
                 // Then
-                Assert.False(done, $"Expected TryRead to wait with only {cut} of {bytes.Length} bytes of {Escape(wire)} ({expected}) split at {split}, but it returned a reply");
+                Assert.False(done, $"Expected TryRead to wait with only {cut} of {bytes.Length} bytes of {RespText.Escape(wire)} ({expected}) split at {split}, but it returned a reply");
                 ExpectUnconsumed(before, buffer, $"the first {cut} bytes split at {split}");
             }
         }
@@ -507,7 +508,7 @@ public sealed class RespParserUnitTests
         Assert.True(first, "Expected the complete +OK to be returned");
         ExpectRendered("Simple(OK)", reply);
         Assert.False(second, "Expected the partial bulk string to be reported as incomplete");
-        Assert.True(Latin1(buffer) == "$5\r\nhel", $"Expected exactly the partial reply \"$5\\r\\nhel\" to remain but got {Escape(Latin1(buffer))}");
+        Assert.True(Latin1(buffer) == "$5\r\nhel", $"Expected exactly the partial reply \"$5\\r\\nhel\" to remain but got {RespText.Escape(Latin1(buffer))}");
         ExpectUnconsumed(afterFirst, buffer, "the partial bulk string");
     }
 
@@ -661,7 +662,7 @@ public sealed class RespParserUnitTests
     {
         var buffer = new ReadOnlySequence<byte>(wire);
         var done = RespParser.TryRead(ref buffer, out var reply);
-        Assert.True(done, $"Expected TryRead to return a reply from {Escape(Encoding.Latin1.GetString(wire))}");
+        Assert.True(done, $"Expected TryRead to return a reply from {RespText.Escape(Encoding.Latin1.GetString(wire))}");
         Assert.True(buffer.IsEmpty, $"Expected the reply to consume all {wire.Length} bytes but {buffer.Length} were left");
         return reply;
     }
@@ -677,14 +678,14 @@ public sealed class RespParserUnitTests
         // Then
         if (thrown is not RedisProtocolException error)
         {
-            Assert.Fail($"Expected RedisProtocolException for {Escape(Shorten(wire))} but got {(thrown is null ? "no exception (TryRead returned normally)" : thrown.GetType().Name + ": " + thrown.Message)}");
+            Assert.Fail($"Expected RedisProtocolException for {RespText.Escape(Shorten(wire))} but got {(thrown is null ? "no exception (TryRead returned normally)" : thrown.GetType().Name + ": " + thrown.Message)}");
             return;
         }
 
         foreach (var fragment in fragments)
         {
             Assert.True(error.Message.Contains(fragment, StringComparison.Ordinal),
-                $"Expected the error for {Escape(Shorten(wire))} to mention \"{fragment}\" but it said: {error.Message}");
+                $"Expected the error for {RespText.Escape(Shorten(wire))} to mention \"{fragment}\" but it said: {error.Message}");
         }
     }
 
@@ -698,7 +699,7 @@ public sealed class RespParserUnitTests
     {
         var actual = reply.AsBytes();
         Assert.True(actual is not null && actual.AsSpan().SequenceEqual(Bytes(expected)),
-            $"Expected bytes {Escape(expected)} but got {(actual is null ? "null" : Escape(Encoding.Latin1.GetString(actual)))}");
+            $"Expected bytes {RespText.Escape(expected)} but got {(actual is null ? "null" : RespText.Escape(Encoding.Latin1.GetString(actual)))}");
     }
 
     private static void ExpectRendered(string expected, RedisReply reply, string context = "")
@@ -715,10 +716,10 @@ public sealed class RespParserUnitTests
     private static string Render(RedisReply reply) => reply.Kind switch
     {
         RedisReplyKind.Null => "Null",
-        RedisReplyKind.SimpleString => $"Simple({Escape(reply.AsString()!)})",
-        RedisReplyKind.Error => $"Error({Escape(reply.AsString()!)})",
-        RedisReplyKind.BulkString => $"Bulk({Escape(Encoding.Latin1.GetString(reply.AsBytes()!))})",
-        RedisReplyKind.VerbatimString => $"Verbatim({Escape(reply.AsString()!)})",
+        RedisReplyKind.SimpleString => $"Simple({RespText.Escape(reply.AsString()!)})",
+        RedisReplyKind.Error => $"Error({RespText.Escape(reply.AsString()!)})",
+        RedisReplyKind.BulkString => $"Bulk({RespText.Escape(Encoding.Latin1.GetString(reply.AsBytes()!))})",
+        RedisReplyKind.VerbatimString => $"Verbatim({RespText.Escape(reply.AsString()!)})",
         RedisReplyKind.BigNumber => $"BigNumber({reply.AsString()})",
         RedisReplyKind.Integer => $"Integer({reply.AsInt64().ToString(CultureInfo.InvariantCulture)})",
         RedisReplyKind.Double => $"Double({reply.AsDouble().ToString("R", CultureInfo.InvariantCulture)})",
@@ -734,26 +735,9 @@ public sealed class RespParserUnitTests
 
     private static string Latin1(ReadOnlySequence<byte> buffer) => Encoding.Latin1.GetString(buffer.ToArray());
 
-    private static byte[] Concat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
 
     private static string Shorten(string text) => text.Length > 60 ? text[..60] + "…" : text;
 
-    private static string Escape(string text)
-    {
-        var result = new StringBuilder();
-        foreach (var c in text)
-        {
-            result.Append(c switch
-            {
-                '\r' => "\\r",
-                '\n' => "\\n",
-                < ' ' or > '~' => $"\\x{(int)c:x2}",
-                _ => c.ToString(),
-            });
-        }
-
-        return result.ToString();
-    }
 
     /// <summary>A sequence of several segments, cut at the given offsets (each segment its own array).</summary>
     private static ReadOnlySequence<byte> Segments(byte[] bytes, params int[] cuts)

@@ -1,3 +1,4 @@
+using Millrace.Redis.Tests.Support;
 using System.Buffers;
 using System.Text;
 
@@ -193,9 +194,9 @@ public sealed class RespWriterUnitTests
         RespWriter.Write(output, command);
 
         // Then
-        var expected = Concat(Bytes("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$200000\r\n"), Encoding.UTF8.GetBytes(text), Bytes("\r\n"));
+        var expected = RespText.Concat(Bytes("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$200000\r\n"), Encoding.UTF8.GetBytes(text), Bytes("\r\n"));
         Assert.True(output.WrittenSpan.SequenceEqual(expected),
-            $"Expected a {expected.Length}-byte command with a 200000-byte bulk but got {output.WrittenCount} bytes starting {Escape(Encoding.Latin1.GetString(output.WrittenSpan[..Math.Min(40, output.WrittenCount)]))}");
+            $"Expected a {expected.Length}-byte command with a 200000-byte bulk but got {output.WrittenCount} bytes starting {RespText.Escape(Encoding.Latin1.GetString(output.WrittenSpan[..Math.Min(40, output.WrittenCount)]))}");
     }
 
     [Fact]
@@ -239,27 +240,10 @@ public sealed class RespWriterUnitTests
     {
         var expected = Bytes(expectedLatin1);
         Assert.True(actual.AsSpan().SequenceEqual(expected),
-            $"Expected the bytes {Escape(expectedLatin1)} but got {Escape(Encoding.Latin1.GetString(actual))}");
+            $"Expected the bytes {RespText.Escape(expectedLatin1)} but got {RespText.Escape(Encoding.Latin1.GetString(actual))}");
     }
 
     private static byte[] Bytes(string latin1) => Encoding.Latin1.GetBytes(latin1);
 
-    private static byte[] Concat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
 
-    private static string Escape(string text)
-    {
-        var result = new StringBuilder();
-        foreach (var c in text)
-        {
-            result.Append(c switch
-            {
-                '\r' => "\\r",
-                '\n' => "\\n",
-                < ' ' or > '~' => $"\\x{(int)c:x2}",
-                _ => c.ToString(),
-            });
-        }
-
-        return result.ToString();
-    }
 }
