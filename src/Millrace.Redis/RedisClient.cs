@@ -17,15 +17,7 @@ public static class RedisClient
     /// </example>
     public static async Task<IRedisClient> ConnectAsync(RedisOptions options, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options = options.Clone();
-        options.Validate();
-        IRedisClient client = options.Mode switch
-        {
-            RedisMode.Cluster => new ClusterClient(options),
-            RedisMode.Sentinel => StandaloneClient.ForSentinel(options),
-            _ => StandaloneClient.ForServer(options),
-        };
+        var client = Create(options);
         try
         {
             await client.ExecuteAsync(new RedisCommand("PING", []), cancellationToken).ConfigureAwait(false);
@@ -36,6 +28,23 @@ public static class RedisClient
             await client.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Validates <paramref name="options"/> and returns a client that connects on its first command
+    /// (for dependency injection, where construction cannot be asynchronous).
+    /// </summary>
+    public static IRedisClient Create(RedisOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options = options.Clone();
+        options.Validate();
+        return options.Mode switch
+        {
+            RedisMode.Cluster => new ClusterClient(options),
+            RedisMode.Sentinel => StandaloneClient.ForSentinel(options),
+            _ => StandaloneClient.ForServer(options),
+        };
     }
 
     /// <summary>Parses <paramref name="connectionString"/> (see <see cref="RedisOptions.Parse"/>) and connects.</summary>

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Logging;
+
+namespace Millrace;
+
+/// <summary>The consumer's log lines (source-generated: no cost when the level is off).</summary>
+internal static partial class ConsumerLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Consumer {Consumer} started on queue {Queue} ({Partitions} partitions), group {Group}, concurrency {Concurrency}")]
+    public static partial void Started(ILogger logger, string consumer, string queue, int partitions, string group, int concurrency);
+
+    [LoggerMessage(2, LogLevel.Information, "Consumer {Consumer} on {Queue} stopped ({Reason})")]
+    public static partial void Stopped(ILogger logger, string consumer, string queue, ConsumerStopReason reason);
+
+    [LoggerMessage(3, LogLevel.Warning, "Consumer {Consumer} on {Queue}: handlers still running at the shutdown deadline; cancelling them")]
+    public static partial void ShutdownDeadline(ILogger logger, string consumer, string queue);
+
+    [LoggerMessage(4, LogLevel.Warning, "Consumer {Consumer}: queue {Queue} or group {Group} was deleted ({How}); stopping")]
+    public static partial void QueueDeleted(ILogger logger, string consumer, string queue, string group, string how);
+
+    [LoggerMessage(5, LogLevel.Warning, "Consumer {Consumer}: reading {Stream} failed ({Failures} in a row); retrying")]
+    public static partial void FetchFailed(ILogger logger, Exception error, string consumer, string stream, int failures);
+
+    [LoggerMessage(6, LogLevel.Error, "Consumer {Consumer}: entry {StreamId} on {Queue} is not a valid message: {Reason}")]
+    public static partial void Poison(ILogger logger, string consumer, string streamId, string queue, string reason);
+
+    [LoggerMessage(7, LogLevel.Error, "Consumer {Consumer}: no handler for type '{Type}' (message {MessageId} on {Queue}); it stays pending")]
+    public static partial void NoHandler(ILogger logger, string consumer, string type, string messageId, string queue);
+
+    [LoggerMessage(8, LogLevel.Error, "Consumer {Consumer}: handler for {Type} failed on message {MessageId} ({Queue}); it will be delivered again after the visibility timeout")]
+    public static partial void HandlerFailed(ILogger logger, Exception error, string consumer, string type, string messageId, string queue);
+
+    [LoggerMessage(9, LogLevel.Error, "Consumer {Consumer}: batch handler for {Type} failed on {Count} messages; they will be delivered again after the visibility timeout")]
+    public static partial void BatchFailed(ILogger logger, Exception error, string consumer, string type, int count);
+
+    [LoggerMessage(10, LogLevel.Warning, "Consumer {Consumer}: acknowledging failed ({Failures} in a row); retrying")]
+    public static partial void AckFailed(ILogger logger, Exception error, string consumer, int failures);
+
+    [LoggerMessage(11, LogLevel.Error, "Consumer {Consumer}: could not acknowledge {Count} batches for a minute; those messages will be delivered again")]
+    public static partial void AckGaveUp(ILogger logger, Exception error, string consumer, int count);
+
+    [LoggerMessage(12, LogLevel.Warning, "Consumer {Consumer}: renewing leases failed; retrying at the next tick")]
+    public static partial void RenewFailed(ILogger logger, Exception error, string consumer);
+
+    [LoggerMessage(13, LogLevel.Warning, "Consumer {Consumer}: reclaiming from {Stream} failed; retrying at the next tick")]
+    public static partial void ReclaimFailed(ILogger logger, Exception error, string consumer, string stream);
+
+    [LoggerMessage(14, LogLevel.Information, "Consumer {Consumer}: reclaimed {Count} abandoned messages from {Stream}")]
+    public static partial void Reclaimed(ILogger logger, string consumer, int count, string stream);
+}

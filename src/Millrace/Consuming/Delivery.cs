@@ -1,0 +1,6 @@
+using Millrace.Redis;
+
+namespace Millrace;
+
+/// <summary>One stream entry handed to this process, from a read or a reclaim.</summary>
+internal sealed record Delivery(StreamEntry Entry, int Partition, bool Redelivered);

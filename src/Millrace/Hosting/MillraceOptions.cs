@@ -1,0 +1,30 @@
+using Millrace.Redis;
+
+namespace Millrace;
+
+/// <summary>Millrace's settings: where Redis is, the key namespace, queues and consumers.</summary>
+public sealed class MillraceOptions
+{
+    /// <summary>Redis connection string (see <see cref="RedisOptions.Parse"/>); ignored when <see cref="RedisOptions"/> is set.</summary>
+    public string Redis { get; set; } = "127.0.0.1:6379";
+
+    /// <summary>Redis settings in code; overrides <see cref="Redis"/>.</summary>
+    public RedisOptions? RedisOptions { get; set; }
+
+    /// <summary>The key prefix: a namespace. Queues under different prefixes never see each other.</summary>
+    public string KeyPrefix { get; set; } = "millrace";
+
+    /// <summary>How long a dedup key is remembered when a message does not say.</summary>
+    public TimeSpan DefaultDedupTtl { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Per-queue settings by queue name; a queue not listed has the defaults.</summary>
+    public IDictionary<string, QueueOptions> Queues { get; } = new Dictionary<string, QueueOptions>(StringComparer.Ordinal);
+
+    /// <summary>The consumers this process runs.</summary>
+    public IList<ConsumerOptions> Consumers { get; } = new List<ConsumerOptions>();
+
+    /// <summary>The settings of <paramref name="queue"/> (defaults when it is not listed).</summary>
+    public QueueOptions Queue(string queue) => Queues.TryGetValue(queue, out var options) ? options : QueueOptions.Default;
+
+    internal RedisOptions ResolveRedis() => RedisOptions ?? Millrace.Redis.RedisOptions.Parse(Redis);
+}

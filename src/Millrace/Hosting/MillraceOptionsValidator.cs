@@ -1,0 +1,100 @@
+using Microsoft.Extensions.Options;
+using Millrace.Redis;
+
+namespace Millrace;
+
+/// <summary>Checks the settings at start; each failure names the setting and what is allowed.</summary>
+internal sealed class MillraceOptionsValidator : IValidateOptions<MillraceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MillraceOptions options)
+    {
+        var failures = new List<string>();
+        try
+        {
+            options.ResolveRedis().Validate();
+        }
+        catch (RedisConfigurationException e)
+        {
+            failures.Add($"Millrace:Redis: {e.Message}");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.KeyPrefix) || options.KeyPrefix.IndexOfAny(['{', '}', ' ']) >= 0)
+        {
+            failures.Add($"Millrace:KeyPrefix is '{options.KeyPrefix}'; it must be non-empty, without spaces or braces.");
+        }
+
+        if (options.DefaultDedupTtl <= TimeSpan.Zero)
+        {
+            failures.Add($"Millrace:DefaultDedupTtl is {options.DefaultDedupTtl}; it must be positive.");
+        }
+
+        foreach (var (queue, q) in options.Queues)
+        {
+            Check(() => QueueName.Validate(queue));
+            if (q.Partitions is < 1 or > 1024)
+            {
+                failures.Add($"Queue '{queue}': Partitions is {q.Partitions}; allowed 1 to 1024.");
+            }
+
+            if (q.MaxLength is < 1)
+            {
+                failures.Add($"Queue '{queue}': MaxLength is {q.MaxLength}; it must be at least 1 (or unset for no cap).");
+            }
+        }
+
+        foreach (var c in options.Consumers)
+        {
+            var who = $"Consumer of '{c.Queue}' (group '{c.Group}')";
+            Check(() => QueueName.Validate(c.Queue));
+            Check(() => QueueName.Validate(c.Group, "group"));
+            if (c.ConsumerName is not null)
+            {
+                Check(() => QueueName.Validate(c.ConsumerName, "consumer"));
+            }
+
+            if (c.Concurrency is < 1 or > 10_000)
+            {
+                failures.Add($"{who}: Concurrency is {c.Concurrency}; allowed 1 to 10000.");
+            }
+
+            if (c.VisibilityTimeout < TimeSpan.FromMilliseconds(300))
+            {
+                failures.Add($"{who}: VisibilityTimeout is {c.VisibilityTimeout}; it must be at least 300 ms (leases are renewed every third of it).");
+            }
+
+            if (c.FetchCount < 1)
+            {
+                failures.Add($"{who}: FetchCount is {c.FetchCount}; it must be at least 1.");
+            }
+
+            if (c.BlockFor <= TimeSpan.Zero || c.BlockFor > TimeSpan.FromSeconds(30))
+            {
+                failures.Add($"{who}: BlockFor is {c.BlockFor}; allowed above 0 and up to 30 s.");
+            }
+
+            if (c.StartPosition == StartPosition.Id && string.IsNullOrWhiteSpace(c.StartId))
+            {
+                failures.Add($"{who}: StartPosition is Id but StartId is empty; give an entry id such as 1700000000000-0.");
+            }
+
+            if (c.ShutdownTimeout < TimeSpan.Zero)
+            {
+                failures.Add($"{who}: ShutdownTimeout is negative.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        void Check(Action validate)
+        {
+            try
+            {
+                validate();
+            }
+            catch (ArgumentException e)
+            {
+                failures.Add(e.Message);
+            }
+        }
+    }
+}

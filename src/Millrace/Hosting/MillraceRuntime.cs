@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using Millrace.Redis;
+
+namespace Millrace;
+
+/// <summary>What the publisher and consumers share: the Redis client, settings, key layouts, clock, telemetry.</summary>
+internal sealed class MillraceRuntime(IRedisClient redis, MillraceOptions options, MillraceTelemetry telemetry, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, QueueKeys> _keys = new(StringComparer.Ordinal);
+
+    public IRedisClient Redis { get; } = redis;
+
+    public MillraceOptions Options { get; } = options;
+
+    public MillraceTelemetry Telemetry { get; } = telemetry;
+
+    public TimeProvider Time { get; } = time;
+
+    public QueueKeys Keys(string queue) =>
+        _keys.GetOrAdd(queue, q => new QueueKeys(Options.KeyPrefix, q, Options.Queue(q).Partitions));
+
+    /// <summary>
+    /// Records the queue (registry set and its description) and checks that the partition count
+    /// agrees with what is already recorded: producers and consumers that disagree would lose
+    /// track of each other's partitions.
+    /// </summary>
+    public async Task DeclareAsync(string queue, CancellationToken cancellationToken)
+    {
+        var keys = Keys(queue);
+        var created = await Redis.ExecuteAsync(new RedisCommand("HSETNX", [keys.Meta, "partitions", keys.Partitions], 0), cancellationToken).ConfigureAwait(false);
+        if (created.AsInt64() == 1)
+        {
+            await Redis.HSetAsync(keys.Meta, [new("created_at", Time.GetUtcNow().ToUnixTimeMilliseconds())], cancellationToken).ConfigureAwait(false);
+        }
+
+        await Redis.ExecuteAsync(new RedisCommand("SADD", [QueueKeys.Registry(Options.KeyPrefix), queue], 0), cancellationToken).ConfigureAwait(false);
+        var recorded = await Redis.HGetAsync(keys.Meta, "partitions", cancellationToken).ConfigureAwait(false);
+        if (recorded != keys.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException(
+                $"Queue '{queue}' has {recorded} partitions in Redis ({keys.Meta}) but this process is configured with {keys.Partitions}. " +
+                "Every producer and consumer of a queue must agree on its partitions.");
+        }
+    }
+}

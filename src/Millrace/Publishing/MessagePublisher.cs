@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using Millrace.Redis;
+
+namespace Millrace;
+
+/// <summary>
+/// Publishes to partitioned queues. A message goes to the partition of its partition key (or dedup
+/// key), else partitions are used in turn. Plain messages are one XADD; deduplicated ones run an
+/// atomic script; a batch is one write (per Cluster node). Crash safety: a publish whose task
+/// completed is in Redis; one that failed with a connection error may or may not be (retry with a
+/// dedup key or a fixed id to make the retry safe).
+/// </summary>
+internal sealed class MessagePublisher(MillraceRuntime runtime) : IMessagePublisher
+{
+    private static readonly TimeSpan TrimEvery = TimeSpan.FromSeconds(1);
+
+    private readonly ConcurrentDictionary<string, long> _lastTrim = new(StringComparer.Ordinal);
+    private int _roundRobin = -1;
+
+    public async Task<PublishResult> PublishAsync(OutgoingMessage message, CancellationToken cancellationToken = default)
+    {
+        var results = await PublishBatchAsync([message], cancellationToken).ConfigureAwait(false);
+        return results[0];
+    }
+
+    public async Task<IReadOnlyList<PublishResult>> PublishBatchAsync(IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count == 0)
+        {
+            return [];
+        }
+
+        using var activity = MillraceTelemetry.Activities.HasListeners()
+            ? MillraceTelemetry.Activities.StartActivity($"publish {messages[0].Queue}", ActivityKind.Producer)
+            : null;
+        var now = runtime.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var commands = new List<RedisCommand>(messages.Count + 1);
+        var planned = new (string Id, int Partition)[messages.Count];
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            var keys = runtime.Keys(Validate(message));
+            var partition = Route(message, keys.Partitions);
+            var id = message.Id ?? Guid.CreateVersion7(runtime.Time.GetUtcNow()).ToString("N");
+            var fields = Envelope.Encode(message, id, now, TraceContext.Inject(message.Headers, activity));
+            commands.Add(message.DedupKey is null
+                ? StreamCommands.XAdd(keys.Stream(partition), fields)
+                : DeduplicatedCommand(keys, partition, id, message, fields));
+            planned[i] = (id, partition);
+        }
+
+        AddTrimsDue(messages, planned, commands, now);
+        var replies = await runtime.Redis.ExecuteBatchAsync(commands, cancellationToken).ConfigureAwait(false);
+
+        var results = new PublishResult[messages.Count];
+        var added = 0;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var reply = replies[i].ThrowIfError(commands[i].Name);
+            if (messages[i].DedupKey is null)
+            {
+                results[i] = new PublishResult(planned[i].Id, reply.AsString(), planned[i].Partition, false);
+            }
+            else
+            {
+                var duplicate = reply[2].AsInt64() == 1;
+                results[i] = new PublishResult(reply[0].AsString()!, duplicate ? null : reply[1].AsString(), planned[i].Partition, duplicate);
+            }
+
+            added += results[i].Duplicate ? 0 : 1;
+        }
+
+        // Trim replies (after the messages) only report how much went; their errors must not fail a publish that succeeded.
+        runtime.Telemetry.Published.Add(added, new KeyValuePair<string, object?>("queue", messages[0].Queue));
+        return results;
+    }
+
+    private static string Validate(OutgoingMessage message)
+    {
+        QueueName.Validate(message.Queue);
+        if (string.IsNullOrWhiteSpace(message.Type))
+        {
+            throw new ArgumentException($"A message for queue '{message.Queue}' has no type.");
+        }
+
+        if (message.DedupKey is { Length: 0 })
+        {
+            throw new ArgumentException("The dedup key is empty; leave it null for no deduplication.");
+        }
+
+        return message.Queue;
+    }
+
+    private int Route(OutgoingMessage message, int partitions)
+    {
+        if (partitions == 1)
+        {
+            return 0;
+        }
+
+        var key = message.PartitionKey ?? message.DedupKey;
+        if (key is not null)
+        {
+            return HashSlot.Of(Encoding.UTF8.GetBytes(key)) % partitions;
+        }
+
+        return (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)partitions);
+    }
+
+    private RedisCommand DeduplicatedCommand(QueueKeys keys, int partition, string id, OutgoingMessage message, StreamField[] fields)
+    {
+        var ttl = (long)(message.DedupTtl ?? runtime.Options.DefaultDedupTtl).TotalMilliseconds;
+        var args = new RedisArg[2 + (fields.Length * 2)];
+        args[0] = ttl;
+        args[1] = id;
+        for (var f = 0; f < fields.Length; f++)
+        {
+            args[2 + (2 * f)] = fields[f].Name;
+            args[3 + (2 * f)] = fields[f].Value;
+        }
+
+        return PublishScripts.PublishDeduplicated.Command([keys.Stream(partition), keys.Dedup(partition, message.DedupKey!)], args);
+    }
+
+    /// <summary>Adds, at most once a second per partition, the capped queues' trim to this write: no extra round trip.</summary>
+    private void AddTrimsDue(IReadOnlyList<OutgoingMessage> messages, (string Id, int Partition)[] planned, List<RedisCommand> commands, long now)
+    {
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var queue = runtime.Options.Queue(messages[i].Queue);
+            if (queue.MaxLength is not { } cap)
+            {
+                continue;
+            }
+
+            var stream = runtime.Keys(messages[i].Queue).Stream(planned[i].Partition);
+            var last = _lastTrim.GetOrAdd(stream, 0);
+            if (now - last < TrimEvery.TotalMilliseconds || !_lastTrim.TryUpdate(stream, now, last))
+            {
+                continue;
+            }
+
+            commands.Add(PublishScripts.TrimAcknowledged.Command([stream], [cap, queue.MaxLengthDropsUnacknowledged ? "1" : "0"]));
+        }
+    }
+}

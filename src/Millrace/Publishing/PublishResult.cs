@@ -1,0 +1,8 @@
+namespace Millrace;
+
+/// <summary>What publishing one message did.</summary>
+/// <param name="MessageId">The message id (task id). For a duplicate, the id of the message first published with that dedup key.</param>
+/// <param name="StreamId">The stream entry id, or null for a duplicate (nothing was added).</param>
+/// <param name="Partition">The partition the message went to.</param>
+/// <param name="Duplicate">True when the dedup key was already taken and nothing was added.</param>
+public readonly record struct PublishResult(string MessageId, string? StreamId, int Partition, bool Duplicate);
