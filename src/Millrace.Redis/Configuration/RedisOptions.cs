@@ -55,7 +55,7 @@ public sealed partial class RedisOptions
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Most dedicated connections per server for blocking commands (<c>XREADGROUP ... BLOCK</c>).</summary>
-    public int BlockingConnections { get; set; } = 16;
+    public int BlockingConnections { get; set; } = 64;
 
     /// <summary>Longest pause between reconnect attempts (backoff doubles up to this).</summary>
     public TimeSpan MaxReconnectBackoff { get; set; } = TimeSpan.FromSeconds(2);

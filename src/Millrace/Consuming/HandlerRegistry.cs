@@ -16,6 +16,9 @@ internal sealed class HandlerRegistry
 
     public sealed record BatchHandler(string Type, BatchOptions Options, BatchInvoker Invoke);
 
+    /// <summary>The largest batch size of any batch handler (0 when there is none).</summary>
+    public int LargestBatch => _batch.Count == 0 ? 0 : _batch.Values.Max(b => b.Options.Size);
+
     public IEnumerable<string> Types => _single.Keys.Concat(_batch.Keys).Distinct(StringComparer.Ordinal);
 
     public void AddSingle(string type, SingleInvoker invoke)

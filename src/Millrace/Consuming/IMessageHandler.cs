@@ -33,7 +33,7 @@ public sealed record BatchItem<T>(T Message, MessageContext Context);
 /// <summary>How a batch handler's batches are formed.</summary>
 public sealed class BatchOptions
 {
-    /// <summary>Most messages in one batch.</summary>
+    /// <summary>Most messages in one batch. The consumer's in-flight limit grows to fit it (a batch holds its messages until it runs).</summary>
     public int Size { get; set; } = 100;
 
     /// <summary>Longest the first message of a batch waits for the batch to fill before it is handled anyway.</summary>

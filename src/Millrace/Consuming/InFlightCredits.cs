@@ -1,50 +1,91 @@
 namespace Millrace;
 
 /// <summary>
-/// Bounds the messages this process holds (read but not yet acknowledged or given up). A read asks
-/// for as many entries as there are credits, so a busy process never pulls work it cannot start:
-/// what it has not read stays available to other consumers.
+/// Bounds the messages this process holds (read but not yet acknowledged or given up). A fetcher
+/// waits until some capacity is free and asks Redis for no more than its share of it, so a busy
+/// process does not pull work it cannot start: what it has not read stays available to others.
+/// A blocked read does not reserve capacity (an idle partition must not starve a busy one);
+/// credits are taken for what actually arrives, so the count may briefly go below zero when
+/// several partitions answer at once. That overshoot is at most one share per partition.
 /// </summary>
-internal sealed class InFlightCredits(int limit) : IDisposable
+internal sealed class InFlightCredits(int limit)
 {
-    private readonly SemaphoreSlim _credits = new(limit, limit);
+    private readonly Lock _gate = new();
+    private int _available = limit;
+    private TaskCompletionSource _freed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int Limit { get; } = limit;
 
-    public int Available => _credits.CurrentCount;
-
-    /// <summary>Waits for at least one credit, then takes as many more as are free, up to <paramref name="most"/>.</summary>
-    public async Task<int> TakeAsync(int most, CancellationToken cancellationToken)
+    public int Available
     {
-        await _credits.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var taken = 1;
-        while (taken < most && _credits.Wait(0, CancellationToken.None))
+        get
         {
-            taken++;
+            lock (_gate)
+            {
+                return _available;
+            }
         }
+    }
 
-        return taken;
+    /// <summary>Waits until at least one credit is free and returns how many are.</summary>
+    public async Task<int> WaitForFreeAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task freed;
+            lock (_gate)
+            {
+                if (_available > 0)
+                {
+                    return _available;
+                }
+
+                freed = _freed.Task;
+            }
+
+            await freed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Takes credits for entries that arrived (may take the count below zero).</summary>
+    public void Take(int count)
+    {
+        lock (_gate)
+        {
+            _available -= count;
+        }
     }
 
     /// <summary>Takes what is free now, up to <paramref name="most"/>, without waiting.</summary>
     public int TakeAvailable(int most)
     {
-        var taken = 0;
-        while (taken < most && _credits.Wait(0, CancellationToken.None))
+        lock (_gate)
         {
-            taken++;
+            var taken = Math.Clamp(_available, 0, most);
+            _available -= taken;
+            return taken;
         }
-
-        return taken;
     }
 
     public void Return(int count)
     {
-        if (count > 0)
+        if (count <= 0)
         {
-            _credits.Release(count);
+            return;
         }
-    }
 
-    public void Dispose() => _credits.Dispose();
+        TaskCompletionSource? wake = null;
+        lock (_gate)
+        {
+            var wasEmpty = _available <= 0;
+            _available += count;
+            if (wasEmpty && _available > 0)
+            {
+                wake = _freed;
+                _freed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        wake?.TrySetResult();
+    }
 }

@@ -19,7 +19,9 @@ public sealed partial class QueueConsumer
             int credits;
             try
             {
-                credits = await _credits.TakeAsync(Options.FetchCount, _fetching.Token).ConfigureAwait(false);
+                // Ask for a fair share of the free capacity: every partition's fetcher may be asking at once.
+                var free = await _credits.WaitForFreeAsync(_fetching.Token).ConfigureAwait(false);
+                credits = Math.Clamp(free / _keys.Partitions, 1, Options.FetchCount);
             }
             catch (OperationCanceledException)
             {
@@ -39,12 +41,10 @@ public sealed partial class QueueConsumer
             }
             catch (OperationCanceledException)
             {
-                _credits.Return(credits);
                 return;
             }
             catch (RedisServerException e) when (IsDeleted(e))
             {
-                _credits.Return(credits);
                 StopBecauseDeleted($"{e.ErrorCode} on {stream}");
                 return;
             }
@@ -52,14 +52,13 @@ public sealed partial class QueueConsumer
             {
                 // Redis unreachable or failing over: keep trying with a growing pause. The health check
                 // sees LastFetchAt getting old; nothing is lost, the entries wait in the stream.
-                _credits.Return(credits);
                 failures++;
                 ConsumerLog.FetchFailed(_logger, e, Name, stream, failures);
                 await PauseAsync(failures).ConfigureAwait(false);
                 continue;
             }
 
-            _credits.Return(credits - entries.Count);
+            _credits.Take(entries.Count);
             var ownBacklog = cursor != ">";
             if (ownBacklog)
             {
@@ -74,8 +73,8 @@ public sealed partial class QueueConsumer
     }
 
     /// <summary>
-    /// Passes a delivery to the handler workers. Credits bound what is held, so this never waits;
-    /// it fails only once stopping, and then the entry simply stays pending for a reclaim.
+    /// Passes a delivery to the handler workers (credits bound what is held). It fails only once
+    /// stopping, and then the entry simply stays pending for a reclaim.
     /// </summary>
     private void Hand(Delivery delivery)
     {

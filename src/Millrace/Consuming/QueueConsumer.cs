@@ -34,6 +34,7 @@ public sealed partial class QueueConsumer : IAsyncDisposable
     private Task _ackLoop = Task.CompletedTask;
     private long _lastFetchAt;
     private int _stopRequested;
+    private int _disposed;
 
     internal QueueConsumer(MillraceRuntime runtime, ConsumerOptions options, HandlerRegistry handlers, IServiceScopeFactory scopes, ILogger logger)
     {
@@ -44,8 +45,9 @@ public sealed partial class QueueConsumer : IAsyncDisposable
         _logger = logger;
         _keys = runtime.Keys(options.Queue);
         Name = options.ConsumerName ?? DefaultName();
-        _credits = new InFlightCredits(options.EffectiveMaxInFlight);
-        _deliveries = Channel.CreateBounded<Delivery>(new BoundedChannelOptions(options.EffectiveMaxInFlight) { SingleWriter = false, SingleReader = false });
+        // A batch holds its messages until it runs, so the limit must fit the largest batch beside the single handlers.
+        _credits = new InFlightCredits(Math.Max(options.EffectiveMaxInFlight, handlers.LargestBatch + options.Concurrency));
+        _deliveries = Channel.CreateUnbounded<Delivery>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
         _running = Enumerable.Range(0, _keys.Partitions).Select(_ => new ConcurrentDictionary<string, int>(StringComparer.Ordinal)).ToArray();
         _tags = [new("queue", options.Queue), new("group", options.Group)];
     }
@@ -101,10 +103,15 @@ public sealed partial class QueueConsumer : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await StopAsync().ConfigureAwait(false);
+        await _stopping.ConfigureAwait(false);
         _fetching.Dispose();
         _aborting.Dispose();
-        _credits.Dispose();
         _stopGate.Dispose();
     }
 

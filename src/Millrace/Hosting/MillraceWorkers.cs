@@ -58,6 +58,7 @@ public sealed class MillraceWorkers : IHostedService, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // The container may dispose this twice (it is also the hosted service): consumers ignore the second time.
         foreach (var consumer in _consumers)
         {
             await consumer.DisposeAsync().ConfigureAwait(false);
