@@ -194,3 +194,27 @@ public sealed class DeliveryTests
         Assert.Contains("has 2 partitions in Redis", error.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class WireFormatTests
+{
+    [Fact]
+    public async Task An_entry_added_by_a_plain_XADD_with_only_type_and_payload_is_handled()
+    {
+        var received = new Received();
+        await using var host = await TestHost.StartAsync(m => m.AddConsumer("orders").AddHandler("order.created", (context, _) =>
+        {
+            received.Add(context);
+            return Task.CompletedTask;
+        }));
+        var stream = $"{host.Prefix}:{{orders:0}}:stream";   // the documented key, spelled out as another language would
+
+        var id = await host.Redis.XAddAsync(stream, [new StreamField("type", "order.created"), new StreamField("payload", "{\"orderId\":43}")]);
+        await received.WaitForAsync(1);
+
+        var message = Assert.Single(received.All).Message;
+        Assert.Equal(id, message.Id);   // no task_id: the entry id stands in
+        Assert.Equal(id, message.StreamId);
+        Assert.Equal("{\"orderId\":43}", message.PayloadText);
+        Assert.Equal(message.EnqueuedAt, message.CreatedAt);
+    }
+}
