@@ -15,15 +15,14 @@ public sealed partial class QueueConsumer
         using var timer = new PeriodicTimer(Options.VisibilityTimeout / 3, _runtime.Time);
         try
         {
-            while (await timer.WaitForNextTickAsync(_fetching.Token).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(_renewing.Token).ConfigureAwait(false))
             {
                 await RenewLeasesAsync().ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
         {
-            // Stopping. Handlers still finishing keep their leases until the shutdown deadline at most,
-            // which is shorter than a visibility timeout in the default settings.
+            // Stopped after the last handler finished.
         }
     }
 
@@ -46,7 +45,7 @@ public sealed partial class QueueConsumer
 
         try
         {
-            await _runtime.Redis.ExecuteBatchAsync(commands, _fetching.Token).ConfigureAwait(false);
+            await _runtime.Redis.ExecuteBatchAsync(commands, _renewing.Token).ConfigureAwait(false);
         }
         catch (RedisException e)
         {

@@ -26,12 +26,14 @@ public sealed partial class QueueConsumer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int>[] _running;   // per partition: entries whose handler runs now
     private readonly CancellationTokenSource _fetching = new();      // cancelled first: stop taking work
     private readonly CancellationTokenSource _aborting = new();      // cancelled at the shutdown deadline: handlers' tokens fire
+    private readonly CancellationTokenSource _renewing = new();      // cancelled last, once no handler runs: leases stop
     private readonly TaskCompletionSource<ConsumerStopReason> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly KeyValuePair<string, object?>[] _tags;
     private readonly List<Task> _loops = [];
     private readonly SemaphoreSlim _stopGate = new(1, 1);
     private BatchCollector? _batches;
     private Task _ackLoop = Task.CompletedTask;
+    private Task _leaseLoop = Task.CompletedTask;
     private long _lastFetchAt;
     private int _stopRequested;
     private int _disposed;
@@ -88,7 +90,7 @@ public sealed partial class QueueConsumer : IAsyncDisposable
             _loops.Add(Task.Run(HandleLoopAsync, CancellationToken.None));
         }
 
-        _loops.Add(Task.Run(LeaseLoopAsync, CancellationToken.None));
+        _leaseLoop = Task.Run(LeaseLoopAsync, CancellationToken.None);
         _loops.Add(Task.Run(ReclaimLoopAsync, CancellationToken.None));
         ConsumerLog.Started(_logger, Name, Options.Queue, _keys.Partitions, Options.Group, Options.Concurrency);
     }
@@ -112,6 +114,7 @@ public sealed partial class QueueConsumer : IAsyncDisposable
         await _stopping.ConfigureAwait(false);
         _fetching.Dispose();
         _aborting.Dispose();
+        _renewing.Dispose();
         _stopGate.Dispose();
     }
 
@@ -148,6 +151,10 @@ public sealed partial class QueueConsumer : IAsyncDisposable
             {
                 await _batches.DisposeAsync().ConfigureAwait(false);
             }
+
+            // Leases were renewed until the last handler finished, so none was reclaimed while still running here.
+            await _renewing.CancelAsync().ConfigureAwait(false);
+            await _leaseLoop.ConfigureAwait(false);
 
             _acks.Writer.TryComplete();
             await _ackLoop.ConfigureAwait(false);
