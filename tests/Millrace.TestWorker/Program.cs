@@ -1,0 +1,160 @@
+// A Millrace worker process for the multi-process tests (tests/Millrace.Tests/Support/WorkerProcess.cs).
+// It runs a generic host with one queue and N consumers of one group; its only handler ("work") waits
+// --handler-delay-ms (honouring its token), then records the handling with ONE command:
+// HINCRBY <record> <message id> 1. A message id missing from the record was lost; a count above 1
+// was handled more than once.
+//
+// Protocol on stdout: "READY <consumer name>..." once the host has started, "STOPPED <reason>" once it
+// has stopped (reason: Requested or QueueDeleted). SIGTERM/SIGINT stop it gracefully (console lifetime);
+// exit code 0 after a graceful stop. Logs (warnings and up) go to stderr.
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Millrace;
+using Millrace.Redis;
+
+Dictionary<string, string> flags;
+try
+{
+    flags = ParseFlags(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"Millrace.TestWorker: {e.Message}");
+    Console.Error.WriteLine("usage: --redis <connection string> --prefix <key prefix> --queue <name> --record <redis key> " +
+        "[--group workers] [--consumers 1] [--name <consumer name>] [--concurrency 16] [--partitions 1] " +
+        "[--visibility-ms 30000] [--shutdown-ms 30000] [--handler-delay-ms 0] [--watch-stdin]");
+    return 64;
+}
+
+var redis = Required("redis");
+var prefix = Required("prefix");
+var queue = Required("queue");
+var record = Required("record");
+var group = Optional("group") ?? "workers";
+var consumers = Number("consumers", 1);
+var name = Optional("name");
+var concurrency = Number("concurrency", 16);
+var partitions = Number("partitions", 1);
+var visibility = TimeSpan.FromMilliseconds(Number("visibility-ms", 30_000));
+var shutdown = TimeSpan.FromMilliseconds(Number("shutdown-ms", 30_000));
+var handlerDelay = TimeSpan.FromMilliseconds(Number("handler-delay-ms", 0));
+
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = false });
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+// The host waits for the consumers' own graceful stop (ShutdownTimeout) and a margin for the acks.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdown + TimeSpan.FromSeconds(10));
+
+var millrace = builder.Services.AddMillrace(o =>
+    {
+        o.Redis = redis;
+        o.KeyPrefix = prefix;
+    })
+    .AddQueue(queue, q => q.Partitions = partitions);
+for (var i = 1; i <= consumers; i++)
+{
+    // Every consumer of one process needs its own name in the group.
+    var consumerName = (name, consumers) switch
+    {
+        (null, 1) => null,   // Millrace's default: machine-pid-random
+        (null, _) => $"{Environment.MachineName}-{Environment.ProcessId}-{i}",
+        (_, 1) => name,
+        _ => $"{name}-{i}",
+    };
+    millrace.AddConsumer(queue, c =>
+    {
+        c.Group = group;
+        c.ConsumerName = consumerName;
+        c.Concurrency = concurrency;
+        c.VisibilityTimeout = visibility;
+        c.ShutdownTimeout = shutdown;
+        // A group this worker creates sees what was published before it started (no race with the test's publisher).
+        c.StartPosition = StartPosition.Earliest;
+    });
+}
+
+millrace.AddHandler("work", async (context, token) =>
+{
+    if (handlerDelay > TimeSpan.Zero)
+    {
+        await Task.Delay(handlerDelay, token);
+    }
+
+    // Once handled, always recorded: not cancelled by the shutdown deadline half-way.
+    var client = context.Services.GetRequiredService<IRedisClient>();
+    await client.HIncrementAsync(record, context.Message.Id, 1, CancellationToken.None);
+});
+
+using var host = builder.Build();
+await host.StartAsync();
+var workers = host.Services.GetRequiredService<MillraceWorkers>();
+var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+
+// Consumers that stop by themselves (their queue was deleted) end the process too.
+var allDone = Task.WhenAll(workers.Consumers.Select(c => c.Done));
+_ = allDone.ContinueWith(_ => lifetime.StopApplication(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+if (flags.ContainsKey("watch-stdin"))
+{
+    // The test holds our stdin open; if the test process dies, the pipe closes and this worker stops
+    // instead of living on as an orphan.
+    _ = Task.Run(async () =>
+    {
+        await Console.In.ReadToEndAsync();
+        lifetime.StopApplication();
+    });
+}
+
+Console.Out.WriteLine($"READY {string.Join(' ', workers.Consumers.Select(c => c.Name))}");
+Console.Out.Flush();
+
+await host.WaitForShutdownAsync();
+
+var reasons = workers.Consumers.Select(c => c.Done.IsCompletedSuccessfully ? c.Done.Result.ToString() : "NotStopped").Distinct().ToArray();
+Console.Out.WriteLine($"STOPPED {string.Join(',', reasons)}");
+Console.Out.Flush();
+return reasons.Contains("NotStopped") ? 1 : 0;
+
+string Required(string flag) =>
+    Optional(flag) ?? throw new InvalidOperationException($"Millrace.TestWorker: --{flag} is required.");
+
+string? Optional(string flag) => flags.TryGetValue(flag, out var value) ? value : null;
+
+int Number(string flag, int fallback) =>
+    Optional(flag) is { } text
+        ? int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 0
+            ? value
+            : throw new InvalidOperationException($"Millrace.TestWorker: --{flag} must be a non-negative integer (is '{text}').")
+        : fallback;
+
+static Dictionary<string, string> ParseFlags(string[] args)
+{
+    var result = new Dictionary<string, string>(StringComparer.Ordinal);
+    for (var i = 0; i < args.Length; i++)
+    {
+        if (!args[i].StartsWith("--", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"unexpected argument '{args[i]}'");
+        }
+
+        var flag = args[i][2..];
+        if (flag == "watch-stdin")
+        {
+            result[flag] = "";
+            continue;
+        }
+
+        if (i + 1 >= args.Length)
+        {
+            throw new ArgumentException($"--{flag} needs a value");
+        }
+
+        result[flag] = args[++i];
+    }
+
+    return result;
+}
