@@ -23,7 +23,7 @@ if ! dotnet build Millrace.slnx -c Debug -nologo -v quiet; then
 fi
 
 passed=0 failed=0 skipped=0 crashed=0
-for project in tests/*/*.csproj; do
+for project in tests/*/*.Tests.csproj; do   # test projects only (tests/ also holds helper apps)
   name=$(basename "$project" .csproj)
   echo "== $name" >&2
   # --blame-hang-timeout turns a hung test into a failure with a dump instead of a stuck CI run.
