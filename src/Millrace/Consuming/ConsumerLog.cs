@@ -26,10 +26,10 @@ internal static partial class ConsumerLog
     [LoggerMessage(7, LogLevel.Error, "Consumer {Consumer}: no handler for type '{Type}' (message {MessageId} on {Queue}); it stays pending")]
     public static partial void NoHandler(ILogger logger, string consumer, string type, string messageId, string queue);
 
-    [LoggerMessage(8, LogLevel.Error, "Consumer {Consumer}: handler for {Type} failed on message {MessageId} ({Queue}); it will be delivered again after the visibility timeout")]
+    [LoggerMessage(8, LogLevel.Error, "Consumer {Consumer}: handler for {Type} failed on message {MessageId} ({Queue}); it is retried or dead-lettered by its retry policy")]
     public static partial void HandlerFailed(ILogger logger, Exception error, string consumer, string type, string messageId, string queue);
 
-    [LoggerMessage(9, LogLevel.Error, "Consumer {Consumer}: batch handler for {Type} failed on {Count} messages; they will be delivered again after the visibility timeout")]
+    [LoggerMessage(9, LogLevel.Error, "Consumer {Consumer}: batch handler for {Type} failed on {Count} messages; each is retried or dead-lettered by its retry policy")]
     public static partial void BatchFailed(ILogger logger, Exception error, string consumer, string type, int count);
 
     [LoggerMessage(10, LogLevel.Warning, "Consumer {Consumer}: acknowledging failed ({Failures} in a row); retrying")]
@@ -46,4 +46,16 @@ internal static partial class ConsumerLog
 
     [LoggerMessage(14, LogLevel.Information, "Consumer {Consumer}: reclaimed {Count} abandoned messages from {Stream}")]
     public static partial void Reclaimed(ILogger logger, string consumer, int count, string stream);
+
+    [LoggerMessage(15, LogLevel.Warning, "Consumer {Consumer}: entry {StreamId} on {Queue} went to the dead-letter queue ({Reason}): {Error}")]
+    public static partial void Buried(ILogger logger, string consumer, string streamId, string queue, string reason, string error);
+
+    [LoggerMessage(16, LogLevel.Warning, "Consumer {Consumer}: entry {StreamId} on {Queue} is no longer this consumer's (reclaimed elsewhere); leaving it to its owner")]
+    public static partial void NotOwner(ILogger logger, string consumer, string streamId, string queue);
+
+    [LoggerMessage(17, LogLevel.Error, "Consumer {Consumer}: could not record the failure of entry {StreamId} on {Queue}; it stays pending and runs again after the visibility timeout")]
+    public static partial void FailurePathFailed(ILogger logger, Exception error, string consumer, string streamId, string queue);
+
+    [LoggerMessage(18, LogLevel.Warning, "Consumer {Consumer}: circuit for {Type} on {Queue} is now {State}")]
+    public static partial void CircuitChanged(ILogger logger, string consumer, string type, string queue, CircuitState state);
 }

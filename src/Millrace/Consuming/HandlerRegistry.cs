@@ -46,7 +46,7 @@ internal sealed class HandlerRegistry
         where THandler : class, IMessageHandler<TMessage> =>
         AddSingle(type, (context, cancellationToken) =>
         {
-            var message = context.Message.Read<TMessage>()!;
+            var message = ReadPayload<TMessage>(context.Message);
             return context.Services.GetRequiredService<THandler>().HandleAsync(message, context, cancellationToken);
         });
 
@@ -55,7 +55,19 @@ internal sealed class HandlerRegistry
         where THandler : class, IBatchMessageHandler<TMessage> =>
         AddBatch(type, options, (services, batch, cancellationToken) =>
         {
-            var items = batch.Select(c => new BatchItem<TMessage>(c.Message.Read<TMessage>()!, c)).ToArray();
+            var items = batch.Select(c => new BatchItem<TMessage>(ReadPayload<TMessage>(c.Message), c)).ToArray();
             return services.GetRequiredService<THandler>().HandleAsync(items, cancellationToken);
         });
+
+    private static T ReadPayload<T>(Message message)
+    {
+        try
+        {
+            return message.Read<T>() ?? throw new System.Text.Json.JsonException("the payload is JSON null");
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException or ArgumentException)
+        {
+            throw new UndecodablePayloadException($"The payload of message {message.Id} is not a valid {typeof(T).Name}: {e.Message}", e);
+        }
+    }
 }

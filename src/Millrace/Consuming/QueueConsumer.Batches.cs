@@ -137,10 +137,19 @@ public sealed partial class QueueConsumer
 
                     consumer._runtime.Telemetry.Processed.Add(items.Count, tags);
                 }
+                catch (OperationCanceledException) when (consumer._aborting.IsCancellationRequested)
+                {
+                    // Cancelled by shutdown: the batch stays pending for a reclaim; no attempt is counted.
+                }
                 catch (Exception e)
                 {
                     consumer._runtime.Telemetry.Failed.Add(items.Count, tags);
                     ConsumerLog.BatchFailed(consumer._logger, e, consumer.Name, handler.Type, items.Count);
+                    foreach (var (delivery, message) in items)
+                    {
+                        // Each message follows its own attempt count: retried later, or buried.
+                        await consumer.FailAsync(delivery, message, e).ConfigureAwait(false);
+                    }
                 }
                 finally
                 {

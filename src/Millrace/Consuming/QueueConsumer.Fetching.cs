@@ -19,6 +19,9 @@ public sealed partial class QueueConsumer
             int credits;
             try
             {
+                // A paused queue reads nothing: running handlers finish, new messages wait in the stream.
+                await _control.WaitWhilePausedAsync(_fetching.Token).ConfigureAwait(false);
+
                 // Ask for a fair share of the free capacity: every partition's fetcher may be asking at once.
                 var free = await _credits.WaitForFreeAsync(_fetching.Token).ConfigureAwait(false);
                 credits = Math.Clamp(free / _keys.Partitions, 1, Options.FetchCount);

@@ -1,11 +1,17 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Millrace;
 
 public sealed partial class QueueConsumer
 {
+    private enum Outcome
+    {
+        Succeeded,
+        Failed,
+        Aborted,
+    }
+
     private async Task HandleLoopAsync()
     {
         await foreach (var delivery in _deliveries.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
@@ -17,12 +23,26 @@ public sealed partial class QueueConsumer
                 continue;
             }
 
-            await HandleAsync(delivery).ConfigureAwait(false);
+            try
+            {
+                await HandleAsync(delivery).ConfigureAwait(false);
+            }
+            finally
+            {
+                _credits.Return(1);
+            }
         }
     }
 
     private async Task HandleAsync(Delivery delivery)
     {
+        if (EntryBytes(delivery.Entry) > _runtime.Options.MaxPayloadBytes + EnvelopeAllowance)
+        {
+            await BuryAsync(delivery, null, "oversized", new InvalidOperationException(
+                $"The entry is {EntryBytes(delivery.Entry)} bytes; the limit is {_runtime.Options.MaxPayloadBytes} bytes of payload (MaxPayloadBytes).")).ConfigureAwait(false);
+            return;
+        }
+
         Message message;
         try
         {
@@ -30,25 +50,37 @@ public sealed partial class QueueConsumer
         }
         catch (EnvelopeException e)
         {
-            // Poison input: left pending (never acknowledged, never lost) until failure handling moves it aside.
-            _runtime.Telemetry.Failed.Add(1, _tags);
-            ConsumerLog.Poison(_logger, Name, delivery.Entry.Id, Options.Queue, e.Message);
-            _credits.Return(1);
+            // Poison input: to the dead-letter queue with the reason; the worker goes on.
+            await BuryAsync(delivery, null, "poison", e).ConfigureAwait(false);
+            return;
+        }
+
+        if (_control.IsStopped(message.Id) || _control.IsTypePaused(message.Type))
+        {
+            // Checkpoint: parked out of the stream in one step with its ack; resuming puts it back.
+            await ParkAsync(delivery, message).ConfigureAwait(false);
+            return;
+        }
+
+        var breaker = _breakers.GetOrAdd(message.Type, t => new CircuitBreaker(t, _runtime.Options.CircuitBreakerFor(t)));
+        if (!breaker.AllowsRun(_runtime.Time.GetUtcNow(), out var wait))
+        {
+            // The type's circuit is open: the message waits out the cool-down; no attempt is counted.
+            await ScheduleAgainAsync(delivery, $"{message.Id}:{message.Attempt}:held", delivery.Entry.Fields, _runtime.Time.GetUtcNow() + wait).ConfigureAwait(false);
             return;
         }
 
         if (_handlers.Batch(message.Type) is { } batchHandler)
         {
-            // The batch collector owns the credit from here and gives it back when the batch is done.
+            // The batch collector takes a credit of its own and gives it back when the batch is done.
+            _credits.Take(1);
             _batches!.Add(batchHandler, delivery, message);
             return;
         }
 
         if (_handlers.Single(message.Type) is not { } handler)
         {
-            _runtime.Telemetry.Failed.Add(1, _tags);
-            ConsumerLog.NoHandler(_logger, Name, message.Type, message.Id, Options.Queue);
-            _credits.Return(1);
+            await BuryAsync(delivery, message, "no-handler", new InvalidOperationException($"No handler is registered for message type '{message.Type}'.")).ConfigureAwait(false);
             return;
         }
 
@@ -56,27 +88,34 @@ public sealed partial class QueueConsumer
         running[delivery.Entry.Id] = 0;   // from now on the lease keeper renews it
         try
         {
-            if (await RunAsync(message, delivery, (context, token) => handler.Invoke(context, token), Options.HandlerTimeout).ConfigureAwait(false))
+            var (outcome, error) = await RunAsync(message, delivery, (context, token) => handler.Invoke(context, token), Options.HandlerTimeout).ConfigureAwait(false);
+            switch (outcome)
             {
-                // Checkpoint: the handler succeeded. Until the ack reaches Redis a crash means one more delivery, never a loss.
-                _acks.Writer.TryWrite((delivery.Partition, delivery.Entry.Id));
+                case Outcome.Succeeded:
+                    // Checkpoint: the handler succeeded. Until the ack reaches Redis a crash means one more delivery, never a loss.
+                    _acks.Writer.TryWrite((delivery.Partition, delivery.Entry.Id));
+                    await ReportBreakerAsync(breaker, breaker.RecordSuccess()).ConfigureAwait(false);
+                    break;
+                case Outcome.Failed:
+                    await ReportBreakerAsync(breaker, breaker.RecordFailure(_runtime.Time.GetUtcNow())).ConfigureAwait(false);
+                    await FailAsync(delivery, message, error!).ConfigureAwait(false);
+                    break;
+                default:
+                    break;   // cancelled by shutdown: left pending for a reclaim, no attempt counted
             }
         }
         finally
         {
             running.TryRemove(delivery.Entry.Id, out _);
-            _credits.Return(1);
         }
     }
 
-    /// <summary>Runs one handler in its own scope and activity, with metrics; false when it failed (it is logged).</summary>
-    private async Task<bool> RunAsync(Message message, Delivery delivery, Func<MessageContext, CancellationToken, Task> invoke, TimeSpan timeout)
+    /// <summary>Runs one handler in its own scope and activity, with metrics and its timeout.</summary>
+    private async Task<(Outcome Outcome, Exception? Error)> RunAsync(Message message, Delivery delivery, Func<MessageContext, CancellationToken, Task> invoke, TimeSpan timeout)
     {
         var tags = new TagList { _tags[0], _tags[1], { "type", message.Type } };
         var started = Stopwatch.GetTimestamp();
-        var latency = (_runtime.Time.GetUtcNow() - message.CreatedAt).TotalSeconds;
-        _runtime.Telemetry.EndToEndLatency.Record(Math.Max(0, latency), tags);
-
+        _runtime.Telemetry.EndToEndLatency.Record(Math.Max(0, (_runtime.Time.GetUtcNow() - message.CreatedAt).TotalSeconds), tags);
         using var activity = MillraceTelemetry.Activities.HasListeners()
             ? MillraceTelemetry.Activities.StartActivity($"process {Options.Queue}", ActivityKind.Consumer, TraceContext.Extract(message.Headers))
             : null;
@@ -94,20 +133,67 @@ public sealed partial class QueueConsumer
             {
                 await invoke(new MessageContext(message, delivery.Redelivered, Options.Group, Name, scope.ServiceProvider), cancel.Token).ConfigureAwait(false);
                 _runtime.Telemetry.Processed.Add(1, tags);
-                return true;
+                return (Outcome.Succeeded, null);
+            }
+            catch (OperationCanceledException) when (_aborting.IsCancellationRequested)
+            {
+                return (Outcome.Aborted, null);
             }
             catch (Exception e)
             {
-                // Left pending: after the visibility timeout a consumer reclaims it and it runs again.
+                var error = e is OperationCanceledException && cancel.IsCancellationRequested
+                    ? new TimeoutException($"The handler for {message.Type} ran longer than its timeout ({timeout.TotalMilliseconds:0} ms) and was cancelled.", e)
+                    : e;
                 _runtime.Telemetry.Failed.Add(1, tags);
-                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-                ConsumerLog.HandlerFailed(_logger, e, Name, message.Type, message.Id, Options.Queue);
-                return false;
+                activity?.SetStatus(ActivityStatusCode.Error, error.Message);
+                ConsumerLog.HandlerFailed(_logger, error, Name, message.Type, message.Id, Options.Queue);
+                return (Outcome.Failed, error);
             }
             finally
             {
                 _runtime.Telemetry.HandlerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
             }
         }
+    }
+
+    /// <summary>Publishes a circuit's new state where operators can read it (best effort: the breaker works without it).</summary>
+    private async Task ReportBreakerAsync(CircuitBreaker breaker, bool changed)
+    {
+        if (!changed)
+        {
+            return;
+        }
+
+        ConsumerLog.CircuitChanged(_logger, Name, breaker.Type, Options.Queue, breaker.State);
+        var state = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["state"] = breaker.State.ToString(),
+            ["consumer"] = Name,
+            ["group"] = Options.Group,
+            ["open_until"] = breaker.OpenUntil.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["changed_at"] = _runtime.Time.GetUtcNow().ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }, HeadersJson.Default.DictionaryStringString);
+        try
+        {
+            await Redis.HashCommands.HSetAsync(_runtime.Redis, _keys.Breakers, [new($"{Options.Group}:{breaker.Type}", state)]).ConfigureAwait(false);
+        }
+        catch (Redis.RedisException e)
+        {
+            ConsumerLog.RenewFailed(_logger, e, Name);
+        }
+    }
+
+    /// <summary>Room for the envelope's own fields on top of the payload limit.</summary>
+    private const int EnvelopeAllowance = 64 * 1024;
+
+    private static long EntryBytes(Redis.StreamEntry entry)
+    {
+        long total = 0;
+        foreach (var field in entry.Fields)
+        {
+            total += field.Value.Length + field.Name.Length;
+        }
+
+        return total;
     }
 }

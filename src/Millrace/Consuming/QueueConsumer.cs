@@ -31,6 +31,10 @@ public sealed partial class QueueConsumer : IAsyncDisposable
     private readonly KeyValuePair<string, object?>[] _tags;
     private readonly List<Task> _loops = [];
     private readonly SemaphoreSlim _stopGate = new(1, 1);
+    private readonly ConcurrentDictionary<string, CircuitBreaker> _breakers = new(StringComparer.Ordinal);
+    private readonly QueueControl _control;
+    private readonly DelayedPromoter _promoter;
+    private RedisSubscription? _events;
     private BatchCollector? _batches;
     private Task _ackLoop = Task.CompletedTask;
     private Task _leaseLoop = Task.CompletedTask;
@@ -52,6 +56,8 @@ public sealed partial class QueueConsumer : IAsyncDisposable
         _deliveries = Channel.CreateUnbounded<Delivery>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
         _running = Enumerable.Range(0, _keys.Partitions).Select(_ => new ConcurrentDictionary<string, int>(StringComparer.Ordinal)).ToArray();
         _tags = [new("queue", options.Queue), new("group", options.Group)];
+        _control = new QueueControl(runtime.Redis, _keys, logger);
+        _promoter = new DelayedPromoter(runtime.Redis, _keys, logger, runtime.Time);
     }
 
     /// <summary>This consumer's settings.</summary>
@@ -76,6 +82,9 @@ public sealed partial class QueueConsumer : IAsyncDisposable
             await _runtime.Redis.XGroupCreateAsync(_keys.Stream(p), Options.Group, Options.StartIdForGroup, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
+        // Control state first, so a paused queue or a stopped message is honoured from the first read.
+        _events = await _runtime.Redis.SubscribeAsync(_keys.Events, cancellationToken).ConfigureAwait(false);
+        await _control.RefreshAsync(cancellationToken).ConfigureAwait(false);
         _batches = new BatchCollector(this);
         Interlocked.Exchange(ref _lastFetchAt, _runtime.Time.GetUtcNow().ToUnixTimeMilliseconds());
         _ackLoop = Task.Run(AcknowledgeLoopAsync, CancellationToken.None);
@@ -92,6 +101,13 @@ public sealed partial class QueueConsumer : IAsyncDisposable
 
         _leaseLoop = Task.Run(LeaseLoopAsync, CancellationToken.None);
         _loops.Add(Task.Run(ReclaimLoopAsync, CancellationToken.None));
+        _loops.Add(Task.Run(EventLoopAsync, CancellationToken.None));
+        _loops.Add(Task.Run(() => _control.PollAsync(_fetching.Token), CancellationToken.None));
+        for (var p = 0; p < _keys.Partitions; p++)
+        {
+            var partition = p;
+            _loops.Add(Task.Run(() => _promoter.RunAsync(partition, _fetching.Token), CancellationToken.None));
+        }
         ConsumerLog.Started(_logger, Name, Options.Queue, _keys.Partitions, Options.Group, Options.Concurrency);
     }
 
@@ -158,6 +174,11 @@ public sealed partial class QueueConsumer : IAsyncDisposable
 
             _acks.Writer.TryComplete();
             await _ackLoop.ConfigureAwait(false);
+            if (_events is not null)
+            {
+                await _events.DisposeAsync().ConfigureAwait(false);
+            }
+
             ConsumerLog.Stopped(_logger, Name, Options.Queue, reason);
             _done.TrySetResult(reason);
         }
@@ -180,6 +201,41 @@ public sealed partial class QueueConsumer : IAsyncDisposable
     }
 
     private Task _stopping = Task.CompletedTask;
+
+    /// <summary>Reacts to the queue's announcements: delayed messages due sooner, control changes, termination.</summary>
+    private async Task EventLoopAsync()
+    {
+        try
+        {
+            await foreach (var message in _events!.Messages.ReadAllAsync(_fetching.Token).ConfigureAwait(false))
+            {
+                var text = System.Text.Encoding.UTF8.GetString(message.Payload);
+                if (text.StartsWith(ControlFields.DueEventPrefix, StringComparison.Ordinal))
+                {
+                    _promoter.Wake();
+                }
+                else if (text == ControlFields.TerminatedEvent)
+                {
+                    StopBecauseDeleted("terminated by an operator");
+                }
+                else
+                {
+                    try
+                    {
+                        await _control.RefreshAsync(_fetching.Token).ConfigureAwait(false);
+                    }
+                    catch (RedisException e)
+                    {
+                        ControlLog.RefreshFailed(_logger, e, Options.Queue);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
 
     private static bool IsDeleted(RedisServerException e) => e.ErrorCode is "NOGROUP" or "UNBLOCKED";
 

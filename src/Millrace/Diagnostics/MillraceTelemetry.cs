@@ -21,6 +21,8 @@ public sealed class MillraceTelemetry : IDisposable
         Published = _meter.CreateCounter<long>("millrace.messages.published", "{message}", "Messages added to a queue.");
         Processed = _meter.CreateCounter<long>("millrace.messages.processed", "{message}", "Messages whose handler succeeded and that were acknowledged.");
         Failed = _meter.CreateCounter<long>("millrace.messages.failed", "{message}", "Handler runs that threw or timed out, and messages that could not be read.");
+        Retried = _meter.CreateCounter<long>("millrace.messages.retried", "{message}", "Failed messages scheduled for another attempt.");
+        DeadLettered = _meter.CreateCounter<long>("millrace.messages.dead_lettered", "{message}", "Messages moved to the dead-letter queue.");
         Reclaimed = _meter.CreateCounter<long>("millrace.messages.reclaimed", "{message}", "Messages taken over from consumers that stopped renewing their lease.");
         HandlerDuration = _meter.CreateHistogram<double>("millrace.handler.duration", "s", "How long handlers ran.");
         EndToEndLatency = _meter.CreateHistogram<double>("millrace.message.latency", "s", "From publish (created_at) to handler start.");
@@ -33,6 +35,8 @@ public sealed class MillraceTelemetry : IDisposable
     internal Counter<long> Processed { get; }
     internal Counter<long> Failed { get; }
     internal Counter<long> Reclaimed { get; }
+    internal Counter<long> Retried { get; }
+    internal Counter<long> DeadLettered { get; }
     internal Histogram<double> HandlerDuration { get; }
     internal Histogram<double> EndToEndLatency { get; }
 

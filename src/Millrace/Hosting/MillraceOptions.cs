@@ -17,6 +17,30 @@ public sealed class MillraceOptions
     /// <summary>How long a dedup key is remembered when a message does not say.</summary>
     public TimeSpan DefaultDedupTtl { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>The retry policy of message types that have none of their own.</summary>
+    public RetryPolicy Retry { get; set; } = RetryPolicy.Default;
+
+    /// <summary>Retry policies by message type.</summary>
+    public IDictionary<string, RetryPolicy> RetryByType { get; } = new Dictionary<string, RetryPolicy>(StringComparer.Ordinal);
+
+    /// <summary>The circuit breaker of message types that have none of their own.</summary>
+    public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
+
+    /// <summary>Circuit breakers by message type.</summary>
+    public IDictionary<string, CircuitBreakerOptions> CircuitBreakerByType { get; } = new Dictionary<string, CircuitBreakerOptions>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The largest payload accepted: publishing a bigger one fails with a clear error, and a bigger
+    /// entry found in a stream (written by another client) goes to the dead-letter queue as oversized.
+    /// </summary>
+    public int MaxPayloadBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>The retry policy of <paramref name="type"/>.</summary>
+    public RetryPolicy RetryFor(string type) => RetryByType.TryGetValue(type, out var policy) ? policy : Retry;
+
+    /// <summary>The circuit breaker settings of <paramref name="type"/>.</summary>
+    public CircuitBreakerOptions CircuitBreakerFor(string type) => CircuitBreakerByType.TryGetValue(type, out var options) ? options : CircuitBreaker;
+
     /// <summary>Per-queue settings by queue name; a queue not listed has the defaults.</summary>
     public IDictionary<string, QueueOptions> Queues { get; } = new Dictionary<string, QueueOptions>(StringComparer.Ordinal);
 

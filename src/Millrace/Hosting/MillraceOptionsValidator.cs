@@ -28,6 +28,17 @@ internal sealed class MillraceOptionsValidator : IValidateOptions<MillraceOption
             failures.Add($"Millrace:DefaultDedupTtl is {options.DefaultDedupTtl}; it must be positive.");
         }
 
+        failures.AddRange(options.Retry.Problems("Millrace:Retry"));
+        foreach (var (type, policy) in options.RetryByType)
+        {
+            failures.AddRange(policy.Problems($"Retry policy of '{type}'"));
+        }
+
+        if (options.MaxPayloadBytes is < 1 or > 512 * 1024 * 1024)
+        {
+            failures.Add($"Millrace:MaxPayloadBytes is {options.MaxPayloadBytes}; allowed 1 to 536870912 (Redis's own limit).");
+        }
+
         foreach (var (queue, q) in options.Queues)
         {
             Check(() => QueueName.Validate(queue));

@@ -42,8 +42,9 @@ internal static class Envelope
     {
         string? id = null, type = null, tenant = null;
         ReadOnlyMemory<byte>? payload = null;
-        long createdAt = 0;
+        long createdAt = 0, firstFailedAt = 0;
         var priority = 0;
+        var attempt = 1;
         var headers = NoHeaders;
         foreach (var field in entry.Fields)
         {
@@ -70,6 +71,12 @@ internal static class Envelope
                 case EnvelopeFields.Headers:
                     headers = ParseHeaders(field, entry);
                     break;
+                case EnvelopeFields.Attempt:
+                    attempt = (int)Math.Clamp(ParseLong(field, entry), 1, int.MaxValue);
+                    break;
+                case EnvelopeFields.FirstFailedAt:
+                    firstFailedAt = ParseLong(field, entry);
+                    break;
             }
         }
 
@@ -86,7 +93,8 @@ internal static class Envelope
         // An entry written by hand with redis-cli may lack the id and time: the entry id stands in for both.
         id ??= entry.Id;
         var created = createdAt > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(createdAt) : Message.TimeOf(entry.Id);
-        return new Message(id, queue, partition, entry.Id, type, payload.Value, headers, priority, tenant, created);
+        return new Message(id, queue, partition, entry.Id, type, payload.Value, headers, priority, tenant, created, attempt,
+            firstFailedAt > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(firstFailedAt) : null);
     }
 
     private static long ParseLong(StreamField field, StreamEntry entry) =>

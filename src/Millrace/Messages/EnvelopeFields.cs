@@ -27,4 +27,10 @@ public static class EnvelopeFields
 
     /// <summary>Optional: the tenant the message belongs to.</summary>
     public const string Tenant = "tenant";
+
+    /// <summary>Optional: which attempt this delivery is (absent means 1). Retries carry 2, 3, ...</summary>
+    public const string Attempt = "attempt";
+
+    /// <summary>Optional: when the first attempt failed, Unix ms (set on retries).</summary>
+    public const string FirstFailedAt = "first_failed_at";
 }

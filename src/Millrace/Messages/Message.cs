@@ -7,8 +7,10 @@ namespace Millrace;
 public sealed class Message
 {
     internal Message(string id, string queue, int partition, string streamId, string type, ReadOnlyMemory<byte> payload,
-        IReadOnlyDictionary<string, string> headers, int priority, string? tenant, DateTimeOffset createdAt)
+        IReadOnlyDictionary<string, string> headers, int priority, string? tenant, DateTimeOffset createdAt, int attempt = 1, DateTimeOffset? firstFailedAt = null)
     {
+        Attempt = attempt;
+        FirstFailedAt = firstFailedAt;
         Id = id;
         Queue = queue;
         Partition = partition;
@@ -47,6 +49,12 @@ public sealed class Message
 
     /// <summary>The tenant, if any.</summary>
     public string? Tenant { get; }
+
+    /// <summary>Which attempt this is: 1 for the first, 2 for the first retry, and so on.</summary>
+    public int Attempt { get; }
+
+    /// <summary>When the first attempt failed (set on retries).</summary>
+    public DateTimeOffset? FirstFailedAt { get; }
 
     /// <summary>When the producer created it.</summary>
     public DateTimeOffset CreatedAt { get; }

@@ -47,6 +47,37 @@ public sealed class QueueKeys
     /// <summary>The dedup marker of a key in a partition.</summary>
     public string Dedup(int partition, string dedupKey) => $"{Prefix}:{Tag(partition)}:dedup:{dedupKey}";
 
+    /// <summary>Delayed messages of a partition: a sorted set of members scored by due time (Unix ms).</summary>
+    public string Delayed(int partition) => $"{Prefix}:{Tag(partition)}:delayed";
+
+    /// <summary>The bodies of a partition's delayed messages: a hash from member to encoded fields.</summary>
+    public string DelayedBodies(int partition) => $"{Prefix}:{Tag(partition)}:delayed:bodies";
+
+    /// <summary>The dead-letter stream of a partition.</summary>
+    public string Dead(int partition) => $"{Prefix}:{Tag(partition)}:dead";
+
+    /// <summary>Stopped messages of a partition, parked out of the stream: a hash from message id to encoded fields.</summary>
+    public string Parked(int partition) => $"{Prefix}:{Tag(partition)}:parked";
+
+    /// <summary>Cron fire markers of a partition (one per job and tick, with a TTL).</summary>
+    public string CronFired(int partition, string job, long tickMs) => $"{Prefix}:{Tag(partition)}:cron:{job}:{tickMs}";
+
+    /// <summary>Every key of a partition that Millrace writes (for terminate), except dedup and cron markers, which expire.</summary>
+    public IEnumerable<string> PartitionKeys(int partition) =>
+        [Stream(partition), Delayed(partition), DelayedBodies(partition), Dead(partition), Parked(partition)];
+
+    /// <summary>The queue's control state (paused, paused types): a hash read by every worker.</summary>
+    public string Control => $"{Prefix}:control:{Queue}";
+
+    /// <summary>Ids of messages stopped by an operator: a set.</summary>
+    public string Stopped => $"{Prefix}:stopped:{Queue}";
+
+    /// <summary>Circuit breaker states of the queue's message types, as workers report them: a hash.</summary>
+    public string Breakers => $"{Prefix}:breakers:{Queue}";
+
+    /// <summary>The pub/sub channel on which control changes and delayed wake-ups are announced.</summary>
+    public string Events => $"{Prefix}:events:{Queue}";
+
     /// <summary>The queue's description (partition count, creation time); outside any partition's slot.</summary>
     public string Meta => $"{Prefix}:queue:{Queue}";
 

@@ -81,28 +81,30 @@ public sealed class BatchHandlerTests
     }
 
     [Fact]
-    public async Task A_batch_that_fails_is_delivered_again_whole()
+    public async Task Every_message_of_a_failed_batch_comes_back_as_its_next_attempt()
     {
-        var attempts = new ConcurrentQueue<int>();
+        var attempts = new ConcurrentQueue<(int Value, int Attempt)[]>();
         await using var host = await TestHost.StartAsync(m =>
         {
             m.Services.AddSingleton(attempts);
-            m.AddConsumer("samples", c => c.VisibilityTimeout = TimeSpan.FromMilliseconds(600))
-                .AddBatchHandler<Sample, FailsOnceBatchHandler>(b => { b.Size = 5; b.MaxWait = TimeSpan.FromMilliseconds(100); });
+            m.Services.Configure<MillraceOptions>(o => o.Retry = new RetryPolicy { InitialDelay = TimeSpan.FromMilliseconds(200) });
+            m.AddConsumer("samples").AddBatchHandler<Sample, FailsOnceBatchHandler>(b => { b.Size = 5; b.MaxWait = TimeSpan.FromMilliseconds(100); });
         });
 
         await host.Publisher.PublishBatchAsync("samples", Enumerable.Range(0, 5).Select(i => new Sample(i)));
-        await Redis.Tests.Support.Eventually.GetAsync(() => Task.FromResult(attempts.Count), n => n >= 2, TimeSpan.FromSeconds(15), "the batch to run again after failing");
+        await Redis.Tests.Support.Eventually.GetAsync(() => Task.FromResult(attempts.Skip(1).Sum(b => b.Length)), n => n >= 5, TimeSpan.FromSeconds(15), "the failed batch's messages to come back");
 
-        Assert.All(attempts, size => Assert.Equal(5, size));
+        var all = attempts.ToArray();
+        Assert.Equal([(0, 1), (1, 1), (2, 1), (3, 1), (4, 1)], all[0].Order());
+        Assert.Equal([(0, 2), (1, 2), (2, 2), (3, 2), (4, 2)], all.Skip(1).SelectMany(b => b).Order());
     }
 }
 
-public sealed class FailsOnceBatchHandler(ConcurrentQueue<int> attempts) : IBatchMessageHandler<Sample>
+public sealed class FailsOnceBatchHandler(ConcurrentQueue<(int Value, int Attempt)[]> attempts) : IBatchMessageHandler<Sample>
 {
     public Task HandleAsync(IReadOnlyList<BatchItem<Sample>> batch, CancellationToken cancellationToken)
     {
-        attempts.Enqueue(batch.Count);
-        return attempts.Count == 1 ? throw new InvalidOperationException("first attempt fails on purpose") : Task.CompletedTask;
+        attempts.Enqueue(batch.Select(i => (i.Message.Value, i.Context.Message.Attempt)).ToArray());
+        return attempts.Count == 1 ? throw new InvalidOperationException("first batch fails on purpose") : Task.CompletedTask;
     }
 }

@@ -10,24 +10,28 @@ namespace Millrace.Tests.Consuming;
 public sealed class DeliveryTests
 {
     [Fact]
-    public async Task A_failed_message_is_delivered_again_after_the_visibility_timeout_marked_redelivered()
+    public async Task A_failed_message_comes_back_as_its_next_attempt_after_the_backoff()
     {
         var seen = new ConcurrentQueue<MessageContext>();
-        await using var host = await TestHost.StartAsync(m => m
-            .AddConsumer("jobs", c => c.VisibilityTimeout = TimeSpan.FromMilliseconds(500))
-            .AddHandler("job", (context, _) =>
+        await using var host = await TestHost.StartAsync(m =>
+        {
+            m.Services.Configure<MillraceOptions>(o => o.Retry = new RetryPolicy { InitialDelay = TimeSpan.FromMilliseconds(300), Jitter = 0 });
+            m.AddConsumer("jobs").AddHandler("job", (context, _) =>
             {
                 seen.Enqueue(context);
                 return seen.Count == 1 ? throw new InvalidOperationException("first attempt fails on purpose") : Task.CompletedTask;
-            }));
+            });
+        });
 
         await host.Publisher.PublishAsync(new OutgoingMessage { Queue = "jobs", Type = "job", Payload = "x"u8.ToArray() });
-        await Eventually.GetAsync(() => Task.FromResult(seen.Count), n => n >= 2, TimeSpan.FromSeconds(10), "a second delivery");
+        await Eventually.GetAsync(() => Task.FromResult(seen.Count), n => n >= 2, TimeSpan.FromSeconds(10), "a second attempt");
 
         var attempts = seen.ToArray();
         Assert.Equal(attempts[0].Message.Id, attempts[1].Message.Id);
-        Assert.False(attempts[0].Redelivered);
-        Assert.True(attempts[1].Redelivered);
+        Assert.Equal((1, 2), (attempts[0].Message.Attempt, attempts[1].Message.Attempt));
+        Assert.NotNull(attempts[1].Message.FirstFailedAt);
+        Assert.True(attempts[1].Message.EnqueuedAt - attempts[0].Message.EnqueuedAt >= TimeSpan.FromMilliseconds(300),
+            "the retry should enter the stream no earlier than its backoff after the first attempt");
     }
 
     [Fact]
