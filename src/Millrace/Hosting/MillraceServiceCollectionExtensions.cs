@@ -49,6 +49,7 @@ public static class MillraceServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => sp.GetRequiredService<MillraceBuilder>().Handlers);
         services.TryAddSingleton<IMessagePublisher, MessagePublisher>();
+        services.TryAddSingleton(sp => new MillraceAdmin(sp.GetRequiredService<MillraceRuntime>()));
         services.TryAddSingleton(sp => new MillraceWorkers(
             sp.GetRequiredService<MillraceRuntime>(),
             sp.GetRequiredService<HandlerRegistry>(),

@@ -42,7 +42,7 @@ internal static class Envelope
     {
         string? id = null, type = null, tenant = null;
         ReadOnlyMemory<byte>? payload = null;
-        long createdAt = 0, firstFailedAt = 0;
+        long createdAt = 0, firstFailedAt = 0, deliverAt = 0;
         var priority = 0;
         var attempt = 1;
         var headers = NoHeaders;
@@ -77,6 +77,9 @@ internal static class Envelope
                 case EnvelopeFields.FirstFailedAt:
                     firstFailedAt = ParseLong(field, entry);
                     break;
+                case EnvelopeFields.DeliverAt:
+                    deliverAt = ParseLong(field, entry);
+                    break;
             }
         }
 
@@ -94,7 +97,10 @@ internal static class Envelope
         id ??= entry.Id;
         var created = createdAt > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(createdAt) : Message.TimeOf(entry.Id);
         return new Message(id, queue, partition, entry.Id, type, payload.Value, headers, priority, tenant, created, attempt,
-            firstFailedAt > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(firstFailedAt) : null);
+            firstFailedAt > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(firstFailedAt) : null)
+        {
+            DeliverAt = deliverAt > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(deliverAt) : null,
+        };
     }
 
     private static long ParseLong(StreamField field, StreamEntry entry) =>

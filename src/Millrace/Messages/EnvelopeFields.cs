@@ -31,6 +31,9 @@ public static class EnvelopeFields
     /// <summary>Optional: which attempt this delivery is (absent means 1). Retries carry 2, 3, ...</summary>
     public const string Attempt = "attempt";
 
+    /// <summary>Optional: for a delayed or scheduled message, when it was due, Unix ms.</summary>
+    public const string DeliverAt = "deliver_at";
+
     /// <summary>Optional: when the first attempt failed, Unix ms (set on retries).</summary>
     public const string FirstFailedAt = "first_failed_at";
 }

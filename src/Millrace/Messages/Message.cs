@@ -56,6 +56,9 @@ public sealed class Message
     /// <summary>When the first attempt failed (set on retries).</summary>
     public DateTimeOffset? FirstFailedAt { get; }
 
+    /// <summary>For a delayed or scheduled message, when it was due.</summary>
+    public DateTimeOffset? DeliverAt { get; internal init; }
+
     /// <summary>When the producer created it.</summary>
     public DateTimeOffset CreatedAt { get; }
 

@@ -34,6 +34,12 @@ public sealed class OutgoingMessage
     /// <summary>How long a dedup key is remembered; the publisher's default (24 h) when null.</summary>
     public TimeSpan? DedupTtl { get; init; }
 
+    /// <summary>Deliver no sooner than this long from now (millisecond precision).</summary>
+    public TimeSpan? Delay { get; init; }
+
+    /// <summary>Deliver no sooner than this time (millisecond precision); wins over <see cref="Delay"/>.</summary>
+    public DateTimeOffset? DeliverAt { get; init; }
+
     /// <summary>A message id chosen by the caller (kept through replays); a new UUIDv7 when null.</summary>
     public string? Id { get; init; }
 }

@@ -38,7 +38,7 @@ internal sealed class MessagePublisher(MillraceRuntime runtime) : IMessagePublis
             : null;
         var now = runtime.Time.GetUtcNow().ToUnixTimeMilliseconds();
         var commands = new List<RedisCommand>(messages.Count + 1);
-        var planned = new (string Id, int Partition)[messages.Count];
+        var planned = new (string Id, int Partition, DateTimeOffset? DeliverAt)[messages.Count];
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
@@ -46,10 +46,13 @@ internal sealed class MessagePublisher(MillraceRuntime runtime) : IMessagePublis
             var partition = Route(message, keys.Partitions);
             var id = message.Id ?? Guid.CreateVersion7(runtime.Time.GetUtcNow()).ToString("N");
             var fields = Envelope.Encode(message, id, now, TraceContext.Inject(message.Headers, activity));
-            commands.Add(message.DedupKey is null
-                ? StreamCommands.XAdd(keys.Stream(partition), fields)
-                : DeduplicatedCommand(keys, partition, id, message, fields));
-            planned[i] = (id, partition);
+            var deliverAt = message.DeliverAt ?? (message.Delay is { } delay ? runtime.Time.GetUtcNow() + delay : null);
+            commands.Add(deliverAt is { } due
+                ? ScheduledCommand(keys, partition, id, message, fields, due)
+                : message.DedupKey is null
+                    ? StreamCommands.XAdd(keys.Stream(partition), fields)
+                    : DeduplicatedCommand(keys, partition, id, message, fields));
+            planned[i] = (id, partition, deliverAt);
         }
 
         AddTrimsDue(messages, planned, commands, now);
@@ -60,7 +63,12 @@ internal sealed class MessagePublisher(MillraceRuntime runtime) : IMessagePublis
         for (var i = 0; i < messages.Count; i++)
         {
             var reply = replies[i].ThrowIfError(commands[i].Name);
-            if (messages[i].DedupKey is null)
+            if (planned[i].DeliverAt is { } deliverAt)
+            {
+                var duplicate = reply[1].AsInt64() == 1;
+                results[i] = new PublishResult(reply[0].AsString()!, null, planned[i].Partition, duplicate, duplicate ? null : deliverAt);
+            }
+            else if (messages[i].DedupKey is null)
             {
                 results[i] = new PublishResult(planned[i].Id, reply.AsString(), planned[i].Partition, false);
             }
@@ -78,8 +86,14 @@ internal sealed class MessagePublisher(MillraceRuntime runtime) : IMessagePublis
         return results;
     }
 
-    private static string Validate(OutgoingMessage message)
+    private string Validate(OutgoingMessage message)
     {
+        if (message.Payload.Length > runtime.Options.MaxPayloadBytes)
+        {
+            throw new ArgumentException(
+                $"The payload for queue '{message.Queue}' is {message.Payload.Length} bytes; the limit is {runtime.Options.MaxPayloadBytes} (MaxPayloadBytes). Nothing was published.");
+        }
+
         QueueName.Validate(message.Queue);
         if (string.IsNullOrWhiteSpace(message.Type))
         {
@@ -122,11 +136,27 @@ internal sealed class MessagePublisher(MillraceRuntime runtime) : IMessagePublis
             args[3 + (2 * f)] = fields[f].Value;
         }
 
-        return PublishScripts.PublishDeduplicated.Command([keys.Stream(partition), keys.Dedup(partition, message.DedupKey!)], args);
+        return PublishScripts.PublishDeduplicated.Command([keys.Stream(partition), keys.Dedup(partition, message.DedupKey!), keys.Markers(partition)], args);
+    }
+
+    /// <summary>A delayed message: its fields (with deliver_at) wait in the partition's delayed set until due.</summary>
+    private RedisCommand ScheduledCommand(QueueKeys keys, int partition, string id, OutgoingMessage message, StreamField[] fields, DateTimeOffset due)
+    {
+        var dueMs = due.ToUnixTimeMilliseconds();
+        var body = FieldCodec.Encode([.. fields, new StreamField(EnvelopeFields.DeliverAt, dueMs.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        if (message.DedupKey is null)
+        {
+            return DelayScripts.Schedule.Command([keys.Delayed(partition), keys.DelayedBodies(partition)], [dueMs, id, body, keys.Events]);
+        }
+
+        var ttl = (long)(message.DedupTtl ?? runtime.Options.DefaultDedupTtl).TotalMilliseconds;
+        return DelayScripts.Schedule.Command(
+            [keys.Delayed(partition), keys.DelayedBodies(partition), keys.Dedup(partition, message.DedupKey), keys.Markers(partition)],
+            [dueMs, id, body, keys.Events, ttl, id]);
     }
 
     /// <summary>Adds, at most once a second per partition, the capped queues' trim to this write: no extra round trip.</summary>
-    private void AddTrimsDue(IReadOnlyList<OutgoingMessage> messages, (string Id, int Partition)[] planned, List<RedisCommand> commands, long now)
+    private void AddTrimsDue(IReadOnlyList<OutgoingMessage> messages, (string Id, int Partition, DateTimeOffset? DeliverAt)[] planned, List<RedisCommand> commands, long now)
     {
         for (var i = 0; i < messages.Count; i++)
         {

@@ -31,5 +31,7 @@ public static class MessagePublisherExtensions
         DedupKey = options?.DedupKey,
         DedupTtl = options?.DedupTtl,
         Id = options?.Id,
+        Delay = options?.Delay,
+        DeliverAt = options?.DeliverAt,
     };
 }

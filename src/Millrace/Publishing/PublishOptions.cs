@@ -21,6 +21,12 @@ public sealed class PublishOptions
     /// <summary>How long the dedup key is remembered.</summary>
     public TimeSpan? DedupTtl { get; init; }
 
+    /// <summary>Deliver no sooner than this long from now.</summary>
+    public TimeSpan? Delay { get; init; }
+
+    /// <summary>Deliver no sooner than this time.</summary>
+    public DateTimeOffset? DeliverAt { get; init; }
+
     /// <summary>A message id chosen by the caller.</summary>
     public string? Id { get; init; }
 

@@ -5,4 +5,5 @@ namespace Millrace;
 /// <param name="StreamId">The stream entry id, or null for a duplicate (nothing was added).</param>
 /// <param name="Partition">The partition the message went to.</param>
 /// <param name="Duplicate">True when the dedup key was already taken and nothing was added.</param>
-public readonly record struct PublishResult(string MessageId, string? StreamId, int Partition, bool Duplicate);
+/// <param name="DeliverAt">For a delayed message, when it becomes due (it is in the delayed set until then, and <paramref name="StreamId"/> is null).</param>
+public readonly record struct PublishResult(string MessageId, string? StreamId, int Partition, bool Duplicate, DateTimeOffset? DeliverAt = null);

@@ -7,19 +7,31 @@ internal static class PublishScripts
 {
     /// <summary>
     /// Publish with a dedup key, atomically: if the marker exists, add nothing and return the first
-    /// message's id; otherwise add the entry and set the marker (which holds the message id).
-    /// KEYS: stream, marker. ARGV: ttl ms, message id, field, value, ...
+    /// message's id; otherwise add the entry and set the marker (which holds the message id), and
+    /// list the marker in the partition's marker index (pruning expired ones as it goes).
+    /// KEYS: stream, marker, marker index. ARGV: ttl ms, message id, field, value, ...
     /// Returns {message id, entry id or '', 1 if duplicate}.
     /// </summary>
-    public static readonly RedisScript PublishDeduplicated = new("""
+    public static readonly RedisScript PublishDeduplicated = new(MarkerIndex + "\n" + """
         local first = redis.call('GET', KEYS[2])
         if first then
           return {first, '', 1}
         end
         local entry = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
         redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[1])
+        index_marker(KEYS[3], KEYS[2], ARGV[1])
         return {ARGV[2], entry, 0}
         """);
+
+    /// <summary>Lua: records a marker key with its expiry in the index, and drops index entries already expired.</summary>
+    public const string MarkerIndex = """
+        local function index_marker(index, marker, ttl)
+          local t = redis.call('TIME')
+          local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+          redis.call('ZADD', index, now + tonumber(ttl), marker)
+          redis.call('ZREMRANGEBYSCORE', index, '-inf', now)
+        end
+        """;
 
     /// <summary>
     /// The length cap that never drops what a group still needs (Redis 7.0 has no XTRIM ... ACKED).

@@ -62,9 +62,12 @@ public sealed class QueueKeys
     /// <summary>Cron fire markers of a partition (one per job and tick, with a TTL).</summary>
     public string CronFired(int partition, string job, long tickMs) => $"{Prefix}:{Tag(partition)}:cron:{job}:{tickMs}";
 
-    /// <summary>Every key of a partition that Millrace writes (for terminate), except dedup and cron markers, which expire.</summary>
+    /// <summary>Index of a partition's expiring markers (dedup, cron): a sorted set of keys scored by expiry, so terminate can find them.</summary>
+    public string Markers(int partition) => $"{Prefix}:{Tag(partition)}:markers";
+
+    /// <summary>Every fixed key of a partition that Millrace writes (terminate also deletes the markers listed in <see cref="Markers"/>).</summary>
     public IEnumerable<string> PartitionKeys(int partition) =>
-        [Stream(partition), Delayed(partition), DelayedBodies(partition), Dead(partition), Parked(partition)];
+        [Stream(partition), Delayed(partition), DelayedBodies(partition), Dead(partition), Parked(partition), Markers(partition)];
 
     /// <summary>The queue's control state (paused, paused types): a hash read by every worker.</summary>
     public string Control => $"{Prefix}:control:{Queue}";

@@ -11,14 +11,15 @@ internal static class DelayScripts
 {
     /// <summary>
     /// Adds a delayed message; with a dedup marker key, only if the marker is free.
-    /// KEYS: delayed set, bodies hash [, dedup marker]. ARGV: due ms, member, body, events channel [, dedup ttl ms, message id].
+    /// KEYS: delayed set, bodies hash [, dedup marker, marker index]. ARGV: due ms, member, body, events channel [, dedup ttl ms, message id].
     /// Returns {message id or member, 1 if duplicate}. Announces the due time when it is the earliest, so sleeping schedulers wake.
     /// </summary>
-    public static readonly RedisScript Schedule = new("""
+    public static readonly RedisScript Schedule = new(PublishScripts.MarkerIndex + "\n" + """
         if KEYS[3] then
           local first = redis.call('GET', KEYS[3])
           if first then return {first, 1} end
           redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[5])
+          index_marker(KEYS[4], KEYS[3], ARGV[5])
         end
         redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
         redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
