@@ -70,6 +70,19 @@ public sealed class MillraceBuilder
         return this;
     }
 
+    /// <summary>Publishes a message of <paramref name="type"/> to <paramref name="queue"/> on a cron schedule, once per tick across all instances.</summary>
+    /// <example><code>builder.AddCronJob("nightly-report", "0 2 * * *", "reports", "report.build", j => j.TimeZone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin"));</code></example>
+    public MillraceBuilder AddCronJob(string name, string schedule, string queue, string type, Action<CronJobOptions>? configure = null)
+    {
+        Services.Configure<MillraceOptions>(o =>
+        {
+            var job = new CronJobOptions { Name = name, Schedule = schedule, Queue = queue, Type = type };
+            configure?.Invoke(job);
+            o.CronJobs.Add(job);
+        });
+        return this;
+    }
+
     /// <summary>Handles a message type with a delegate that receives the raw message (for tools and demos).</summary>
     public MillraceBuilder AddHandler(string type, Func<MessageContext, CancellationToken, Task> handler)
     {

@@ -47,6 +47,9 @@ public sealed class MillraceOptions
     /// <summary>The consumers this process runs.</summary>
     public IList<ConsumerOptions> Consumers { get; } = new List<ConsumerOptions>();
 
+    /// <summary>The cron jobs this process takes part in (run them on several instances: each tick is published once).</summary>
+    public IList<CronJobOptions> CronJobs { get; } = new List<CronJobOptions>();
+
     /// <summary>The settings of <paramref name="queue"/> (defaults when it is not listed).</summary>
     public QueueOptions Queue(string queue) => Queues.TryGetValue(queue, out var options) ? options : QueueOptions.Default;
 

@@ -53,6 +53,36 @@ internal sealed class MillraceOptionsValidator : IValidateOptions<MillraceOption
             }
         }
 
+        foreach (var job in options.CronJobs)
+        {
+            var who = $"Cron job '{job.Name}'";
+            Check(() => QueueName.Validate(job.Name, "cron job"));
+            Check(() => QueueName.Validate(job.Queue));
+            if (string.IsNullOrWhiteSpace(job.Type))
+            {
+                failures.Add($"{who}: Type is empty; give the message type its ticks are published as.");
+            }
+
+            try
+            {
+                CronExpression.Parse(job.Schedule);
+            }
+            catch (CronParseException e)
+            {
+                failures.Add($"{who}: {e.Message}");
+            }
+
+            if (job.MisfireWindow <= TimeSpan.Zero)
+            {
+                failures.Add($"{who}: MisfireWindow is {job.MisfireWindow}; it must be positive.");
+            }
+        }
+
+        if (options.CronJobs.GroupBy(j => (j.Queue, j.Name)).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            failures.Add($"Cron job '{twice.Key.Name}' on queue '{twice.Key.Queue}' is registered twice; job names must be unique per queue.");
+        }
+
         foreach (var c in options.Consumers)
         {
             var who = $"Consumer of '{c.Queue}' (group '{c.Group}')";

@@ -19,6 +19,8 @@ public sealed class MillraceWorkers : IHostedService, IAsyncDisposable
     private readonly IServiceScopeFactory _scopes;
     private readonly ILoggerFactory _logs;
     private readonly List<QueueConsumer> _consumers = [];
+    private readonly List<Task> _cronJobs = [];
+    private readonly CancellationTokenSource _stopping = new();
 
     internal MillraceWorkers(MillraceRuntime runtime, HandlerRegistry handlers, IServiceScopeFactory scopes, ILoggerFactory? logs = null)
     {
@@ -49,11 +51,21 @@ public sealed class MillraceWorkers : IHostedService, IAsyncDisposable
             await consumer.StartAsync(cancellationToken).ConfigureAwait(false);
             _consumers.Add(consumer);
         }
+
+        var cron = new CronScheduler(new MessagePublisher(_runtime), _runtime.Time, _logs.CreateLogger<CronScheduler>());
+        foreach (var job in _runtime.Options.CronJobs)
+        {
+            _cronJobs.Add(Task.Run(() => cron.RunAsync(job, _stopping.Token), CancellationToken.None));
+        }
     }
 
     /// <inheritdoc />
-    public Task StopAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll(_consumers.Select(c => c.StopAsync(cancellationToken)));
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_cronJobs).ConfigureAwait(false);
+        await Task.WhenAll(_consumers.Select(c => c.StopAsync(cancellationToken))).ConfigureAwait(false);
+    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
