@@ -3,4 +3,4 @@ using Millrace.Redis;
 namespace Millrace;
 
 /// <summary>One stream entry handed to this process, from a read or a reclaim.</summary>
-internal sealed record Delivery(StreamEntry Entry, int Partition, bool Redelivered);
+internal sealed record Delivery(StreamEntry Entry, int Partition, bool Redelivered, int Level = 0);

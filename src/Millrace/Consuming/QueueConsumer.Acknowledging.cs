@@ -13,7 +13,7 @@ public sealed partial class QueueConsumer
     private async Task AcknowledgeLoopAsync()
     {
         var reader = _acks.Reader;
-        var byPartition = new List<string>[_keys.Partitions];
+        var byPartition = new List<string>[_running.Length];   // per lane
         for (var p = 0; p < byPartition.Length; p++)
         {
             byPartition[p] = [];
@@ -23,7 +23,7 @@ public sealed partial class QueueConsumer
         {
             while (reader.TryRead(out var ack))
             {
-                byPartition[ack.Partition].Add(ack.Id);
+                byPartition[ack.Lane].Add(ack.Id);
             }
 
             var commands = new List<RedisCommand>(byPartition.Length);
@@ -32,7 +32,7 @@ public sealed partial class QueueConsumer
             {
                 if (byPartition[p].Count > 0)
                 {
-                    commands.Add(StreamCommands.XAck(_keys.Stream(p), Options.Group, byPartition[p].ToArray()));
+                    commands.Add(StreamCommands.XAck(_keys.Stream(p / _keys.Levels, p % _keys.Levels), Options.Group, byPartition[p].ToArray()));
                     partitions.Add(p);
                 }
             }

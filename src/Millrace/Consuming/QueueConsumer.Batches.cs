@@ -38,7 +38,7 @@ public sealed partial class QueueConsumer
                 }
 
                 // Its lease is renewed from the moment it waits in a batch.
-                _consumer._running[delivery.Partition][delivery.Entry.Id] = 0;
+                _consumer._running[_consumer.Lane(delivery)][delivery.Entry.Id] = 0;
                 forming.Items.Add((delivery, message));
                 if (forming.Items.Count >= handler.Options.Size)
                 {
@@ -132,7 +132,7 @@ public sealed partial class QueueConsumer
                     foreach (var (delivery, _) in items)
                     {
                         // Checkpoint: the batch succeeded; a crash before these acks land means the batch runs again.
-                        consumer._acks.Writer.TryWrite((delivery.Partition, delivery.Entry.Id));
+                        consumer._acks.Writer.TryWrite((consumer.Lane(delivery), delivery.Entry.Id));
                     }
 
                     consumer._runtime.Telemetry.Processed.Add(items.Count, tags);
@@ -156,7 +156,7 @@ public sealed partial class QueueConsumer
                     consumer._runtime.Telemetry.HandlerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
                     foreach (var (delivery, _) in items)
                     {
-                        consumer._running[delivery.Partition].TryRemove(delivery.Entry.Id, out _);
+                        consumer._running[consumer.Lane(delivery)].TryRemove(delivery.Entry.Id, out _);
                     }
 
                     consumer._credits.Return(items.Count);

@@ -43,7 +43,7 @@ public sealed partial class QueueConsumer
     {
         var p = delivery.Partition;
         await RunFailureScriptAsync(FailureScripts.Retry.Command(
-            [_keys.Stream(p), _keys.Delayed(p), _keys.DelayedBodies(p)],
+            [StreamOf(delivery), _keys.Delayed(p), _keys.DelayedBodies(p)],
             [Options.Group, delivery.Entry.Id, Name, due.ToUnixTimeMilliseconds(), member, FieldCodec.Encode(fields), _keys.Events]), delivery).ConfigureAwait(false);
     }
 
@@ -72,7 +72,7 @@ public sealed partial class QueueConsumer
         }
 
         var p = delivery.Partition;
-        if (await RunFailureScriptAsync(FailureScripts.Bury.Command([_keys.Stream(p), _keys.Dead(p)], args), delivery).ConfigureAwait(false))
+        if (await RunFailureScriptAsync(FailureScripts.Bury.Command([StreamOf(delivery), _keys.Dead(p)], args), delivery).ConfigureAwait(false))
         {
             _runtime.Telemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("queue", Options.Queue), new KeyValuePair<string, object?>("reason", reason));
             ConsumerLog.Buried(_logger, Name, delivery.Entry.Id, Options.Queue, reason, error?.Message ?? reason);
@@ -83,7 +83,7 @@ public sealed partial class QueueConsumer
     private async Task ParkAsync(Delivery delivery, Message message)
     {
         var p = delivery.Partition;
-        await RunFailureScriptAsync(FailureScripts.Park.Command([_keys.Stream(p), _keys.Parked(p)],
+        await RunFailureScriptAsync(FailureScripts.Park.Command([StreamOf(delivery), _keys.Parked(p)],
             [Options.Group, delivery.Entry.Id, Name, message.Id, FieldCodec.Encode(delivery.Entry.Fields)]), delivery).ConfigureAwait(false);
     }
 

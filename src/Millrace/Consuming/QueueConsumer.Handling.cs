@@ -84,7 +84,7 @@ public sealed partial class QueueConsumer
             return;
         }
 
-        var running = _running[delivery.Partition];
+        var running = _running[Lane(delivery)];
         running[delivery.Entry.Id] = 0;   // from now on the lease keeper renews it
         try
         {
@@ -93,7 +93,7 @@ public sealed partial class QueueConsumer
             {
                 case Outcome.Succeeded:
                     // Checkpoint: the handler succeeded. Until the ack reaches Redis a crash means one more delivery, never a loss.
-                    _acks.Writer.TryWrite((delivery.Partition, delivery.Entry.Id));
+                    _acks.Writer.TryWrite((Lane(delivery), delivery.Entry.Id));
                     await ReportBreakerAsync(breaker, breaker.RecordSuccess()).ConfigureAwait(false);
                     break;
                 case Outcome.Failed:

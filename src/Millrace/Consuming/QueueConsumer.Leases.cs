@@ -34,7 +34,7 @@ public sealed partial class QueueConsumer
             var ids = _running[p].Keys.ToArray();
             if (ids.Length > 0)
             {
-                commands.Add(ConsumerScripts.RenewLeases.Command([_keys.Stream(p)], [Options.Group, Name, .. ids.Select(i => (RedisArg)i)]));
+                commands.Add(ConsumerScripts.RenewLeases.Command([_keys.Stream(p / _keys.Levels, p % _keys.Levels)], [Options.Group, Name, .. ids.Select(i => (RedisArg)i)]));
             }
         }
 
@@ -66,9 +66,9 @@ public sealed partial class QueueConsumer
         {
             while (await timer.WaitForNextTickAsync(_fetching.Token).ConfigureAwait(false))
             {
-                for (var p = 0; p < _keys.Partitions && !_fetching.IsCancellationRequested; p++)
+                for (var lane = 0; lane < _running.Length && !_fetching.IsCancellationRequested; lane++)
                 {
-                    await ReclaimAsync(p).ConfigureAwait(false);
+                    await ReclaimAsync(lane / _keys.Levels, lane % _keys.Levels).ConfigureAwait(false);
                 }
             }
         }
@@ -78,9 +78,9 @@ public sealed partial class QueueConsumer
         }
     }
 
-    private async Task ReclaimAsync(int partition)
+    private async Task ReclaimAsync(int partition, int level)
     {
-        var stream = _keys.Stream(partition);
+        var stream = _keys.Stream(partition, level);
         var cursor = "0-0";
         do
         {
@@ -124,7 +124,7 @@ public sealed partial class QueueConsumer
 
             foreach (var entry in claimed.Entries)
             {
-                Hand(new Delivery(entry, partition, Redelivered: true));
+                Hand(new Delivery(entry, partition, Redelivered: true, level));
             }
 
             cursor = claimed.NextId;

@@ -22,8 +22,8 @@ public sealed partial class QueueConsumer : IAsyncDisposable
     private readonly QueueKeys _keys;
     private readonly InFlightCredits _credits;
     private readonly Channel<Delivery> _deliveries;
-    private readonly Channel<(int Partition, string Id)> _acks = Channel.CreateUnbounded<(int, string)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentDictionary<string, int>[] _running;   // per partition: entries whose handler runs now
+    private readonly Channel<(int Lane, string Id)> _acks = Channel.CreateUnbounded<(int, string)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<string, int>[] _running;   // per lane (partition, level): entries whose handler runs now
     private readonly CancellationTokenSource _fetching = new();      // cancelled first: stop taking work
     private readonly CancellationTokenSource _aborting = new();      // cancelled at the shutdown deadline: handlers' tokens fire
     private readonly CancellationTokenSource _renewing = new();      // cancelled last, once no handler runs: leases stop
@@ -54,7 +54,7 @@ public sealed partial class QueueConsumer : IAsyncDisposable
         // A batch holds its messages until it runs, so the limit must fit the largest batch beside the single handlers.
         _credits = new InFlightCredits(Math.Max(options.EffectiveMaxInFlight, handlers.LargestBatch + options.Concurrency));
         _deliveries = Channel.CreateUnbounded<Delivery>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
-        _running = Enumerable.Range(0, _keys.Partitions).Select(_ => new ConcurrentDictionary<string, int>(StringComparer.Ordinal)).ToArray();
+        _running = Enumerable.Range(0, _keys.Partitions * _keys.Levels).Select(_ => new ConcurrentDictionary<string, int>(StringComparer.Ordinal)).ToArray();
         _tags = [new("queue", options.Queue), new("group", options.Group)];
         _control = new QueueControl(runtime.Redis, _keys, logger);
         _promoter = new DelayedPromoter(runtime.Redis, _keys, logger, runtime.Time);
@@ -78,8 +78,11 @@ public sealed partial class QueueConsumer : IAsyncDisposable
         await _runtime.DeclareAsync(Options.Queue, cancellationToken).ConfigureAwait(false);
         for (var p = 0; p < _keys.Partitions; p++)
         {
-            // Idempotent (BUSYGROUP is fine): after a failover that lost the group, it is created again.
-            await _runtime.Redis.XGroupCreateAsync(_keys.Stream(p), Options.Group, Options.StartIdForGroup, cancellationToken: cancellationToken).ConfigureAwait(false);
+            foreach (var stream in _keys.LevelStreams(p))
+            {
+                // Idempotent (BUSYGROUP is fine): after a failover that lost the group, it is created again.
+                await _runtime.Redis.XGroupCreateAsync(stream, Options.Group, Options.StartIdForGroup, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
         }
 
         // Control state first, so a paused queue or a stopped message is honoured from the first read.
@@ -236,6 +239,11 @@ public sealed partial class QueueConsumer : IAsyncDisposable
             // stopping
         }
     }
+
+    /// <summary>A lane is one partition's stream at one priority level.</summary>
+    private int Lane(Delivery delivery) => (delivery.Partition * _keys.Levels) + delivery.Level;
+
+    private string StreamOf(Delivery delivery) => _keys.Stream(delivery.Partition, delivery.Level);
 
     private static bool IsDeleted(RedisServerException e) => e.ErrorCode is "NOGROUP" or "UNBLOCKED";
 

@@ -6,13 +6,14 @@ namespace Millrace;
 internal static class ControlScripts
 {
     /// <summary>
-    /// Puts a parked (stopped) message back at the end of the stream.
-    /// KEYS: parked hash, stream. ARGV: message id. Returns the new entry id, or nil when it was not parked here.
+    /// Puts a parked (stopped) message back at the end of the stream of its priority level.
+    /// KEYS: parked hash, level streams (lowest first). ARGV: message id. Returns the new entry id, or nil when it was not parked here.
     /// </summary>
-    public static readonly RedisScript Unpark = new(FieldCodec.LuaDecoder + "\n" + """
+    public static readonly RedisScript Unpark = new(FieldCodec.LuaDecoder + "\n" + FieldCodec.LuaLevelStream + "\n" + """
         local body = redis.call('HGET', KEYS[1], ARGV[1])
         if not body then return nil end
-        local id = redis.call('XADD', KEYS[2], '*', unpack(unpack_fields(body)))
+        local fields = unpack_fields(body)
+        local id = redis.call('XADD', level_stream(fields, 2), '*', unpack(fields))
         redis.call('HDEL', KEYS[1], ARGV[1])
         return id
         """);
@@ -20,9 +21,9 @@ internal static class ControlScripts
     /// <summary>
     /// Moves one dead-letter entry back to the stream as a fresh first attempt (dlq_ fields and the
     /// attempt count are dropped), then deletes it from the dead-letter stream.
-    /// KEYS: dead stream, stream. ARGV: dead-letter entry id. Returns the new entry id, or nil when absent.
+    /// KEYS: dead stream, level streams (lowest first). ARGV: dead-letter entry id. Returns the new entry id, or nil when absent.
     /// </summary>
-    public static readonly RedisScript Requeue = new("""
+    public static readonly RedisScript Requeue = new(FieldCodec.LuaLevelStream + "\n" + """
         local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])[1]
         if not entry then return nil end
         local fields = {}
@@ -33,7 +34,7 @@ internal static class ControlScripts
             fields[#fields + 1] = entry[2][i + 1]
           end
         end
-        local id = redis.call('XADD', KEYS[2], '*', unpack(fields))
+        local id = redis.call('XADD', level_stream(fields, 2), '*', unpack(fields))
         redis.call('XDEL', KEYS[1], ARGV[1])
         return id
         """);

@@ -52,7 +52,7 @@ public sealed partial class MillraceAdmin
     {
         var keys = Keys(queue);
         var (p, entryId) = DeadLetter.ParseId(id, keys.Partitions);
-        var reply = await Redis.ExecuteAsync(ControlScripts.Requeue.Command([keys.Dead(p), keys.Stream(p)], [entryId]), cancellationToken).ConfigureAwait(false);
+        var reply = await Redis.ExecuteAsync(ControlScripts.Requeue.Command([keys.Dead(p), .. keys.LevelStreams(p)], [entryId]), cancellationToken).ConfigureAwait(false);
         return !reply.IsNull;
     }
 

@@ -146,7 +146,7 @@ public sealed partial class MillraceAdmin
 
     private async Task<bool> UnparkAsync(QueueKeys keys, int partition, string messageId, CancellationToken cancellationToken)
     {
-        var reply = await Redis.ExecuteAsync(ControlScripts.Unpark.Command([keys.Parked(partition), keys.Stream(partition)], [messageId]), cancellationToken).ConfigureAwait(false);
+        var reply = await Redis.ExecuteAsync(ControlScripts.Unpark.Command([keys.Parked(partition), .. keys.LevelStreams(partition)], [messageId]), cancellationToken).ConfigureAwait(false);
         return !reply.IsNull;
     }
 }

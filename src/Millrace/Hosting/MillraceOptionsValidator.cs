@@ -47,6 +47,21 @@ internal sealed class MillraceOptionsValidator : IValidateOptions<MillraceOption
                 failures.Add($"Queue '{queue}': Partitions is {q.Partitions}; allowed 1 to 1024.");
             }
 
+            if (q.PriorityLevels is < 1 or > QueueKeys.PriorityLevelsMax)
+            {
+                failures.Add($"Queue '{queue}': PriorityLevels is {q.PriorityLevels}; allowed 1 to {QueueKeys.PriorityLevelsMax}.");
+            }
+
+            if (q.PriorityWeights.Count > 0 && (q.PriorityWeights.Count != q.PriorityLevels || q.PriorityWeights.Any(w => w < 1)))
+            {
+                failures.Add($"Queue '{queue}': PriorityWeights has {q.PriorityWeights.Count} entries ({string.Join(", ", q.PriorityWeights)}); give one positive weight per level ({q.PriorityLevels}), lowest level first.");
+            }
+
+            if (q.StarvationGuard < 0)
+            {
+                failures.Add($"Queue '{queue}': StarvationGuard is {q.StarvationGuard}; it must be 0 (off) or more.");
+            }
+
             if (q.MaxLength is < 1)
             {
                 failures.Add($"Queue '{queue}': MaxLength is {q.MaxLength}; it must be at least 1 (or unset for no cap).");

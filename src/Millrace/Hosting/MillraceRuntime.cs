@@ -17,7 +17,7 @@ internal sealed class MillraceRuntime(IRedisClient redis, MillraceOptions option
     public TimeProvider Time { get; } = time;
 
     public QueueKeys Keys(string queue) =>
-        _keys.GetOrAdd(queue, q => new QueueKeys(Options.KeyPrefix, q, Options.Queue(q).Partitions));
+        _keys.GetOrAdd(queue, q => new QueueKeys(Options.KeyPrefix, q, Options.Queue(q).Partitions, Options.Queue(q).PriorityLevels));
 
     /// <summary>
     /// Records the queue (registry set and its description) and checks that the partition count

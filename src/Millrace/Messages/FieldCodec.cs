@@ -26,6 +26,18 @@ internal static class FieldCodec
         end
         """;
 
+    /// <summary>Lua: the stream a message goes to, from KEYS[first..] (one per priority level, lowest first) and its priority field.</summary>
+    public const string LuaLevelStream = """
+        local function level_stream(fields, first)
+          local levels = #KEYS - first + 1
+          local level = 0
+          for i = 1, #fields, 2 do
+            if fields[i] == 'priority' then level = math.floor(tonumber(fields[i + 1]) or 0) end
+          end
+          return KEYS[first + math.max(0, math.min(levels - 1, level))]
+        end
+        """;
+
     public static byte[] Encode(IReadOnlyList<StreamField> fields)
     {
         var output = new ArrayBufferWriter<byte>(256);

@@ -50,7 +50,7 @@ internal sealed class MessagePublisher(MillraceRuntime runtime) : IMessagePublis
             commands.Add(deliverAt is { } due
                 ? ScheduledCommand(keys, partition, id, message, fields, due)
                 : message.DedupKey is null
-                    ? StreamCommands.XAdd(keys.Stream(partition), fields)
+                    ? StreamCommands.XAdd(keys.Stream(partition, keys.LevelOf(message.Priority)), fields)
                     : DeduplicatedCommand(keys, partition, id, message, fields));
             planned[i] = (id, partition, deliverAt);
         }
@@ -136,7 +136,7 @@ internal sealed class MessagePublisher(MillraceRuntime runtime) : IMessagePublis
             args[3 + (2 * f)] = fields[f].Value;
         }
 
-        return PublishScripts.PublishDeduplicated.Command([keys.Stream(partition), keys.Dedup(partition, message.DedupKey!), keys.Markers(partition)], args);
+        return PublishScripts.PublishDeduplicated.Command([keys.Stream(partition, keys.LevelOf(message.Priority)), keys.Dedup(partition, message.DedupKey!), keys.Markers(partition)], args);
     }
 
     /// <summary>A delayed message: its fields (with deliver_at) wait in the partition's delayed set until due.</summary>
@@ -166,7 +166,8 @@ internal sealed class MessagePublisher(MillraceRuntime runtime) : IMessagePublis
                 continue;
             }
 
-            var stream = runtime.Keys(messages[i].Queue).Stream(planned[i].Partition);
+            var keys = runtime.Keys(messages[i].Queue);
+            var stream = keys.Stream(planned[i].Partition, keys.LevelOf(messages[i].Priority));
             var last = _lastTrim.GetOrAdd(stream, 0);
             if (now - last < TrimEvery.TotalMilliseconds || !_lastTrim.TryUpdate(stream, now, last))
             {

@@ -12,8 +12,11 @@ namespace Millrace;
 public sealed class QueueKeys
 {
     /// <summary>Creates the layout for one queue.</summary>
-    public QueueKeys(string prefix, string queue, int partitions)
+    public QueueKeys(string prefix, string queue, int partitions, int levels = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(levels, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(levels, PriorityLevelsMax);
+        Levels = levels;
         ArgumentException.ThrowIfNullOrEmpty(prefix);
         QueueName.Validate(queue);
         ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
@@ -23,6 +26,9 @@ public sealed class QueueKeys
         Partitions = partitions;
         _streams = Enumerable.Range(0, partitions).Select(p => $"{prefix}:{Tag(p)}:stream").ToArray();
     }
+
+    /// <summary>The most priority levels a queue may have.</summary>
+    public const int PriorityLevelsMax = 10;
 
     private readonly string[] _streams;
 
@@ -35,13 +41,22 @@ public sealed class QueueKeys
     /// <summary>How many partitions the queue has.</summary>
     public int Partitions { get; }
 
+    /// <summary>How many priority levels the queue has (1: no priorities).</summary>
+    public int Levels { get; }
+
     /// <summary>The hash tag of a partition, braces included.</summary>
     public string Tag(int partition) => $"{{{Queue}:{partition}}}";
 
-    /// <summary>The stream of a partition.</summary>
-    public string Stream(int partition) => _streams[partition];
+    /// <summary>The stream of a partition at a priority level (level 0, the lowest, is the plain stream).</summary>
+    public string Stream(int partition, int level = 0) => level == 0 ? _streams[partition] : $"{_streams[partition]}:{level}";
 
-    /// <summary>The streams of all partitions.</summary>
+    /// <summary>The streams of a partition, one per level, lowest first.</summary>
+    public string[] LevelStreams(int partition) => Enumerable.Range(0, Levels).Select(l => Stream(partition, l)).ToArray();
+
+    /// <summary>The level a message of <paramref name="priority"/> goes to: the priority, clamped to the levels.</summary>
+    public int LevelOf(int priority) => Math.Clamp(priority, 0, Levels - 1);
+
+    /// <summary>The level-0 streams of all partitions.</summary>
     public IReadOnlyList<string> Streams => _streams;
 
     /// <summary>The dedup marker of a key in a partition.</summary>
@@ -67,7 +82,7 @@ public sealed class QueueKeys
 
     /// <summary>Every fixed key of a partition that Millrace writes (terminate also deletes the markers listed in <see cref="Markers"/>).</summary>
     public IEnumerable<string> PartitionKeys(int partition) =>
-        [Stream(partition), Delayed(partition), DelayedBodies(partition), Dead(partition), Parked(partition), Markers(partition)];
+        [.. LevelStreams(partition), Delayed(partition), DelayedBodies(partition), Dead(partition), Parked(partition), Markers(partition)];
 
     /// <summary>The queue's control state (paused, paused types): a hash read by every worker.</summary>
     public string Control => $"{Prefix}:control:{Queue}";

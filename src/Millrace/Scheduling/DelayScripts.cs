@@ -30,17 +30,18 @@ internal static class DelayScripts
         """);
 
     /// <summary>
-    /// Moves up to ARGV[1] due messages (by the server's clock) into the stream.
-    /// KEYS: delayed set, bodies hash, stream. Returns {moved, next due ms or -1, server now ms}.
+    /// Moves up to ARGV[1] due messages (by the server's clock) into the stream of their priority level.
+    /// KEYS: delayed set, bodies hash, level streams (lowest first). Returns {moved, next due ms or -1, server now ms}.
     /// </summary>
-    public static readonly RedisScript Promote = new(FieldCodec.LuaDecoder + "\n" + """
+    public static readonly RedisScript Promote = new(FieldCodec.LuaDecoder + "\n" + FieldCodec.LuaLevelStream + "\n" + """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
         for _, member in ipairs(due) do
           local body = redis.call('HGET', KEYS[2], member)
           if body then
-            redis.call('XADD', KEYS[3], '*', unpack(unpack_fields(body)))
+            local fields = unpack_fields(body)
+            redis.call('XADD', level_stream(fields, 3), '*', unpack(fields))
           end
           redis.call('ZREM', KEYS[1], member)
           redis.call('HDEL', KEYS[2], member)

@@ -23,7 +23,7 @@ internal sealed class DelayedPromoter(IRedisClient redis, QueueKeys keys, ILogge
 
     public async Task RunAsync(int partition, CancellationToken cancellationToken)
     {
-        var command = DelayScripts.Promote.Command([keys.Delayed(partition), keys.DelayedBodies(partition), keys.Stream(partition)], [Batch]);
+        var command = DelayScripts.Promote.Command([keys.Delayed(partition), keys.DelayedBodies(partition), .. keys.LevelStreams(partition)], [Batch]);
         var failures = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
