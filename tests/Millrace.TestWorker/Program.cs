@@ -4,6 +4,12 @@
 // HINCRBY <record> <message id> 1. A message id missing from the record was lost; a count above 1
 // was handled more than once.
 //
+// Failure injection (tests/Millrace.Tests/Failures): --fail-rate <0..1> makes a handling throw with that
+// probability, decided by a deterministic hash of (message id, attempt) (FailureDice below), so a run is
+// reproducible and the test can compute which messages must end in the dead-letter queue. A failed
+// handling records nothing. --max-attempts and --retry-delay-ms set the retry policy (no jitter);
+// --breaker-threshold sets the circuit breaker (0 turns it off). Without these flags nothing changes.
+//
 // Protocol on stdout: "READY <consumer name>..." once the host has started, "STOPPED <reason>" once it
 // has stopped (reason: Requested or QueueDeleted). SIGTERM/SIGINT stop it gracefully (console lifetime);
 // exit code 0 after a graceful stop. Logs (warnings and up) go to stderr.
@@ -24,7 +30,8 @@ catch (ArgumentException e)
     Console.Error.WriteLine($"Millrace.TestWorker: {e.Message}");
     Console.Error.WriteLine("usage: --redis <connection string> --prefix <key prefix> --queue <name> --record <redis key> " +
         "[--group workers] [--consumers 1] [--name <consumer name>] [--concurrency 16] [--partitions 1] " +
-        "[--visibility-ms 30000] [--shutdown-ms 30000] [--handler-delay-ms 0] [--watch-stdin]");
+        "[--visibility-ms 30000] [--shutdown-ms 30000] [--handler-delay-ms 0] [--watch-stdin] " +
+        "[--fail-rate 0] [--max-attempts <n>] [--retry-delay-ms <ms>] [--breaker-threshold <n>]");
     return 64;
 }
 
@@ -40,6 +47,10 @@ var partitions = Number("partitions", 1);
 var visibility = TimeSpan.FromMilliseconds(Number("visibility-ms", 30_000));
 var shutdown = TimeSpan.FromMilliseconds(Number("shutdown-ms", 30_000));
 var handlerDelay = TimeSpan.FromMilliseconds(Number("handler-delay-ms", 0));
+var failRate = Fraction("fail-rate", 0);
+int? maxAttempts = Optional("max-attempts") is null ? null : Number("max-attempts", 1);
+int? retryDelayMs = Optional("retry-delay-ms") is null ? null : Number("retry-delay-ms", 0);
+int? breakerThreshold = Optional("breaker-threshold") is null ? null : Number("breaker-threshold", 0);
 
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = false });
 builder.Logging.ClearProviders();
@@ -53,6 +64,20 @@ var millrace = builder.Services.AddMillrace(o =>
     {
         o.Redis = redis;
         o.KeyPrefix = prefix;
+        if (maxAttempts is not null || retryDelayMs is not null)
+        {
+            o.Retry = new RetryPolicy
+            {
+                MaxAttempts = maxAttempts ?? RetryPolicy.Default.MaxAttempts,
+                InitialDelay = retryDelayMs is { } ms ? TimeSpan.FromMilliseconds(ms) : RetryPolicy.Default.InitialDelay,
+                Jitter = 0,
+            };
+        }
+
+        if (breakerThreshold is { } threshold)
+        {
+            o.CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = threshold };
+        }
     })
     .AddQueue(queue, q => q.Partitions = partitions);
 for (var i = 1; i <= consumers; i++)
@@ -82,6 +107,11 @@ millrace.AddHandler("work", async (context, token) =>
     if (handlerDelay > TimeSpan.Zero)
     {
         await Task.Delay(handlerDelay, token);
+    }
+
+    if (failRate > 0 && FailureDice.Fails(context.Message.Id, context.Message.Attempt, failRate))
+    {
+        throw new InvalidOperationException($"Injected failure (--fail-rate {failRate.ToString(CultureInfo.InvariantCulture)}) of message {context.Message.Id}, attempt {context.Message.Attempt}.");
     }
 
     // Once handled, always recorded: not cancelled by the shutdown deadline half-way.
@@ -131,6 +161,13 @@ int Number(string flag, int fallback) =>
             : throw new InvalidOperationException($"Millrace.TestWorker: --{flag} must be a non-negative integer (is '{text}').")
         : fallback;
 
+double Fraction(string flag, double fallback) =>
+    Optional(flag) is { } text
+        ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= 1
+            ? value
+            : throw new InvalidOperationException($"Millrace.TestWorker: --{flag} must be a number from 0 to 1 (is '{text}').")
+        : fallback;
+
 static Dictionary<string, string> ParseFlags(string[] args)
 {
     var result = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -157,4 +194,30 @@ static Dictionary<string, string> ParseFlags(string[] args)
     }
 
     return result;
+}
+
+/// <summary>
+/// Whether an injected failure hits (message id, attempt): FNV-1a (64-bit) of "id:attempt" in UTF-8,
+/// bit-mixed, mod 1,000,000, below rate × 1,000,000. The tests compute the same function (FailureDiceCopy in
+/// tests/Millrace.Tests/Failures) to know which messages must run out of attempts.
+/// </summary>
+internal static class FailureDice
+{
+    public static bool Fails(string messageId, int attempt, double rate)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes($"{messageId}:{attempt.ToString(CultureInfo.InvariantCulture)}"))
+        {
+            hash ^= b;
+            hash *= 1099511628211UL;
+        }
+
+        // FNV alone keeps "id:1", "id:2", "id:3" correlated (they differ in the last byte only): mix the bits (MurmurHash3's finaliser).
+        hash ^= hash >> 33;
+        hash *= 0xff51afd7ed558ccdUL;
+        hash ^= hash >> 33;
+        hash *= 0xc4ceb9fe1a85ec53UL;
+        hash ^= hash >> 33;
+        return hash % 1_000_000UL < (ulong)(rate * 1_000_000);
+    }
 }

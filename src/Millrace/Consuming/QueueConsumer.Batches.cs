@@ -136,6 +136,8 @@ public sealed partial class QueueConsumer
                     }
 
                     consumer._runtime.Telemetry.Processed.Add(items.Count, tags);
+                    var breaker = consumer.Breaker(handler.Type);
+                    await consumer.ReportBreakerAsync(breaker, breaker.RecordSuccess()).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (consumer._aborting.IsCancellationRequested)
                 {
@@ -145,6 +147,7 @@ public sealed partial class QueueConsumer
                 {
                     consumer._runtime.Telemetry.Failed.Add(items.Count, tags);
                     ConsumerLog.BatchFailed(consumer._logger, e, consumer.Name, handler.Type, items.Count);
+                    await consumer.RecordBreakerFailureAsync(consumer.Breaker(handler.Type), handler.Type, e).ConfigureAwait(false);
                     foreach (var (delivery, message) in items)
                     {
                         // Each message follows its own attempt count: retried later, or buried.

@@ -25,6 +25,11 @@ public sealed partial class QueueConsumer
 
             try
             {
+                if (_control.Paused && !await WaitOutPauseAsync(delivery).ConfigureAwait(false))
+                {
+                    continue;   // stopping while paused: the entry stays pending for a reclaim
+                }
+
                 await HandleAsync(delivery).ConfigureAwait(false);
             }
             finally
@@ -34,12 +39,33 @@ public sealed partial class QueueConsumer
         }
     }
 
+    /// <summary>A message read before a pause waits for the resume, its lease renewed meanwhile; false when stopping.</summary>
+    private async Task<bool> WaitOutPauseAsync(Delivery delivery)
+    {
+        var running = _running[Lane(delivery)];
+        running[delivery.Entry.Id] = 0;
+        try
+        {
+            await _control.WaitWhilePausedAsync(_fetching.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        finally
+        {
+            running.TryRemove(delivery.Entry.Id, out _);
+        }
+    }
+
     private async Task HandleAsync(Delivery delivery)
     {
-        if (EntryBytes(delivery.Entry) > _runtime.Options.MaxPayloadBytes + EnvelopeAllowance)
+        var payloadBytes = delivery.Entry.Get(EnvelopeFields.Payload)?.Length ?? 0;
+        if (payloadBytes > _runtime.Options.MaxPayloadBytes || EntryBytes(delivery.Entry) - payloadBytes > EnvelopeAllowance)
         {
             await BuryAsync(delivery, null, "oversized", new InvalidOperationException(
-                $"The entry is {EntryBytes(delivery.Entry)} bytes; the limit is {_runtime.Options.MaxPayloadBytes} bytes of payload (MaxPayloadBytes).")).ConfigureAwait(false);
+                $"The entry has a {payloadBytes}-byte payload and {EntryBytes(delivery.Entry) - payloadBytes} bytes of other fields; the limits are {_runtime.Options.MaxPayloadBytes} (MaxPayloadBytes) and {EnvelopeAllowance}.")).ConfigureAwait(false);
             return;
         }
 
@@ -55,15 +81,17 @@ public sealed partial class QueueConsumer
             return;
         }
 
-        if (_control.IsStopped(message.Id) || _control.IsTypePaused(message.Type))
+        if ((_control.IsStopped(message.Id) || _control.IsTypePaused(message.Type)) && await StillHeldAsync(message).ConfigureAwait(false))
         {
             // Checkpoint: parked out of the stream in one step with its ack; resuming puts it back.
             await ParkAsync(delivery, message).ConfigureAwait(false);
             return;
         }
 
-        var breaker = _breakers.GetOrAdd(message.Type, t => new CircuitBreaker(t, _runtime.Options.CircuitBreakerFor(t)));
-        if (!breaker.AllowsRun(_runtime.Time.GetUtcNow(), out var wait))
+        var breaker = Breaker(message.Type);
+        var allowed = breaker.AllowsRun(_runtime.Time.GetUtcNow(), out var wait, out var halfOpened);
+        await ReportBreakerAsync(breaker, halfOpened).ConfigureAwait(false);
+        if (!allowed)
         {
             // The type's circuit is open: the message waits out the cool-down; no attempt is counted.
             await ScheduleAgainAsync(delivery, $"{message.Id}:{message.Attempt}:held", delivery.Entry.Fields, _runtime.Time.GetUtcNow() + wait).ConfigureAwait(false);
@@ -97,7 +125,7 @@ public sealed partial class QueueConsumer
                     await ReportBreakerAsync(breaker, breaker.RecordSuccess()).ConfigureAwait(false);
                     break;
                 case Outcome.Failed:
-                    await ReportBreakerAsync(breaker, breaker.RecordFailure(_runtime.Time.GetUtcNow())).ConfigureAwait(false);
+                    await RecordBreakerFailureAsync(breaker, message.Type, error!).ConfigureAwait(false);
                     await FailAsync(delivery, message, error!).ConfigureAwait(false);
                     break;
                 default:
@@ -156,6 +184,36 @@ public sealed partial class QueueConsumer
         }
     }
 
+    private CircuitBreaker Breaker(string type) =>
+        _breakers.GetOrAdd(type, t => new CircuitBreaker(t, _runtime.Options.CircuitBreakerFor(t)));
+
+    /// <summary>
+    /// Only failures a retry could cure count toward opening the circuit: a burst of malformed or
+    /// non-retriable messages says nothing about the health of what the handler depends on.
+    /// </summary>
+    private async Task RecordBreakerFailureAsync(CircuitBreaker breaker, string type, Exception error)
+    {
+        if (_runtime.Options.RetryFor(type).IsRetriable(error))
+        {
+            await ReportBreakerAsync(breaker, breaker.RecordFailure(_runtime.Time.GetUtcNow())).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Before parking, the control state is read afresh: a resume may have just put this message back.</summary>
+    private async Task<bool> StillHeldAsync(Message message)
+    {
+        try
+        {
+            await _control.RefreshAsync(_fetching.Token).ConfigureAwait(false);
+        }
+        catch (Redis.RedisException e)
+        {
+            ControlLog.RefreshFailed(_logger, e, Options.Queue);
+        }
+
+        return _control.IsStopped(message.Id) || _control.IsTypePaused(message.Type);
+    }
+
     /// <summary>Publishes a circuit's new state where operators can read it (best effort: the breaker works without it).</summary>
     private async Task ReportBreakerAsync(CircuitBreaker breaker, bool changed)
     {
@@ -183,7 +241,7 @@ public sealed partial class QueueConsumer
         }
     }
 
-    /// <summary>Room for the envelope's own fields on top of the payload limit.</summary>
+    /// <summary>Room for the envelope's other fields (id, type, headers...) beside the payload.</summary>
     private const int EnvelopeAllowance = 64 * 1024;
 
     private static long EntryBytes(Redis.StreamEntry entry)

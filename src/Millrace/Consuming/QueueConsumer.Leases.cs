@@ -66,7 +66,7 @@ public sealed partial class QueueConsumer
         {
             while (await timer.WaitForNextTickAsync(_fetching.Token).ConfigureAwait(false))
             {
-                for (var lane = 0; lane < _running.Length && !_fetching.IsCancellationRequested; lane++)
+                for (var lane = 0; lane < _running.Length && !_fetching.IsCancellationRequested && !_control.Paused; lane++)
                 {
                     await ReclaimAsync(lane / _keys.Levels, lane % _keys.Levels).ConfigureAwait(false);
                 }

@@ -25,9 +25,10 @@ internal sealed class CircuitBreaker(string type, CircuitBreakerOptions options)
     public DateTimeOffset OpenUntil { get; private set; }
 
     /// <summary>Whether a message may run now; if not, how long it should wait.</summary>
-    public bool AllowsRun(DateTimeOffset now, out TimeSpan wait)
+    public bool AllowsRun(DateTimeOffset now, out TimeSpan wait, out bool changed)
     {
         wait = TimeSpan.Zero;
+        changed = false;
         if (options.FailureThreshold <= 0)
         {
             return true;
@@ -39,6 +40,7 @@ internal sealed class CircuitBreaker(string type, CircuitBreakerOptions options)
             {
                 State = CircuitState.HalfOpen;
                 _trialRunning = false;
+                changed = true;
             }
 
             switch (State)
