@@ -46,7 +46,8 @@ internal sealed class MessagePublisher(MillraceRuntime runtime) : IMessagePublis
             var partition = Route(message, keys.Partitions);
             var id = message.Id ?? Guid.CreateVersion7(runtime.Time.GetUtcNow()).ToString("N");
             var fields = Envelope.Encode(message, id, now, TraceContext.Inject(message.Headers, activity));
-            var deliverAt = message.DeliverAt ?? (message.Delay is { } delay ? runtime.Time.GetUtcNow() + delay : null);
+            // Due times are stored in whole milliseconds: report exactly what is stored.
+            var deliverAt = TruncateToMilliseconds(message.DeliverAt ?? (message.Delay is { } delay ? runtime.Time.GetUtcNow() + delay : null));
             commands.Add(deliverAt is { } due
                 ? ScheduledCommand(keys, partition, id, message, fields, due)
                 : message.DedupKey is null
@@ -107,6 +108,9 @@ internal sealed class MessagePublisher(MillraceRuntime runtime) : IMessagePublis
 
         return message.Queue;
     }
+
+    private static DateTimeOffset? TruncateToMilliseconds(DateTimeOffset? time) =>
+        time is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds()) : null;
 
     private int Route(OutgoingMessage message, int partitions)
     {
