@@ -7,6 +7,12 @@ internal sealed partial class RedisConnection
     /// <summary>Flush early when this much is buffered, so one huge burst does not sit in memory.</summary>
     private const int FlushThreshold = 256 * 1024;
 
+    /// <summary>A partial reply this large is scanned for completeness instead of re-parsed on every read.</summary>
+    private const int LargeFrameBytes = 64 * 1024;
+
+    private readonly RespFrameScanner _scanner = new();
+    private bool _largeFrame;
+
     private void StartLoops()
     {
         _writeLoop = Task.Run(WriteLoopAsync);
@@ -84,8 +90,22 @@ internal sealed partial class RedisConnection
                 Volatile.Write(ref _lastReplyAt, Environment.TickCount64);
                 try
                 {
-                    while (RespParser.TryRead(ref buffer, out var reply))
+                    while (true)
                     {
+                        // A large partial reply is only scanned (resumably) until it is whole, then parsed once.
+                        if (_largeFrame && !_scanner.IsComplete(buffer))
+                        {
+                            break;
+                        }
+
+                        if (!RespParser.TryRead(ref buffer, out var reply))
+                        {
+                            _largeFrame = buffer.Length >= LargeFrameBytes;
+                            break;
+                        }
+
+                        _largeFrame = false;
+                        _scanner.Reset();
                         Deliver(reply);
                     }
                 }

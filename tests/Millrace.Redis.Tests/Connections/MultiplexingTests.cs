@@ -128,3 +128,25 @@ public sealed class MultiplexingTests
         await redis.DelAsync([key]);
     }
 }
+
+public sealed class LargeReplyTests
+{
+    [Fact]
+    public async Task A_forty_thousand_entry_XRANGE_arriving_in_many_reads_is_read_whole()
+    {
+        await using var redis = await Support.RedisTopology.ConnectStandaloneAsync();
+        var key = Support.TestKeys.Unique("big-stream");
+        for (var batch = 0; batch < 40; batch++)
+        {
+            await redis.ExecuteBatchAsync(Enumerable.Range(0, 1000).Select(i => StreamCommands.XAdd(key, [new StreamField("n", $"{(batch * 1000) + i}")])).ToArray());
+        }
+
+        var entries = await redis.XRangeAsync(key);
+        var after = await redis.ExecuteAsync(new RedisCommand("ECHO", ["still in step"]));
+
+        Assert.Equal(40_000, entries.Count);
+        Assert.Equal(Enumerable.Range(0, 40_000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), entries.Select(e => e.GetString("n")));
+        Assert.Equal("still in step", after.AsString());
+        await redis.DelAsync([key]);
+    }
+}
