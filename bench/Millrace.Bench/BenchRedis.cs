@@ -97,6 +97,25 @@ internal static class BenchRedis
         return results;
     }
 
+    /// <summary>redis-benchmark's pipeline depth for the XADD reference (<c>-P 16</c>).</summary>
+    public const int ReferencePipeline = 16;
+
+    /// <summary>redis-benchmark's connections for the XADD reference (<c>-c 50</c>).</summary>
+    public const int ReferenceClients = 50;
+
+    /// <summary>
+    /// The reference every throughput benchmark compares with: <c>redis-benchmark -P 16 -c 50 -n COUNT
+    /// XADD key * field value ...</c> on <paramref name="endpoint"/>; returns its result row. The caller
+    /// deletes <paramref name="key"/> before and after.
+    /// </summary>
+    public static async Task<RedisBenchmarkResult> RunXaddReferenceAsync(
+        RedisEndpoint endpoint, string key, IReadOnlyList<string> fieldsAndValues, long count, CancellationToken cancellationToken) =>
+        (await RunRedisBenchmarkAsync(
+            endpoint,
+            ["-P", $"{ReferencePipeline}", "-c", $"{ReferenceClients}", "-n", count.ToString(CultureInfo.InvariantCulture)],
+            ["XADD", key, "*", .. fieldsAndValues],
+            cancellationToken))[^1];
+
     /// <summary>Fails early, with what to install, when redis-benchmark is not on PATH.</summary>
     public static void RequireRedisBenchmark()
     {

@@ -27,8 +27,8 @@ internal static class ClientBenchmark
     private const int ValueSize = 100;
     private const int WarmupOps = 20_000;
     private const int RttWarmupOps = 1_000;
-    private const int RedisBenchmarkPipeline = 16;
-    private const int RedisBenchmarkClients = 50;
+    private const int RedisBenchmarkPipeline = BenchRedis.ReferencePipeline;
+    private const int RedisBenchmarkClients = BenchRedis.ReferenceClients;
 
     /// <summary>
     /// The token the measured calls pass: none, the default for application code that does not
@@ -75,7 +75,7 @@ internal static class ClientBenchmark
 
         await using var redis = await RedisClient.ConnectAsync(RedisOptions.Parse(endpoint.ToString()), cancellationToken);
         await DeleteAsync(redis, key, cancellationToken);
-        var serverPid = await LocalServerPidAsync(redis, endpoint, cancellationToken);
+        var serverPid = await ServerIo.LocalServerPidAsync(redis, endpoint, cancellationToken);
 
         // Runs one phase and describes where its time went (client and server CPU, allocations, server reads).
         async Task<(T Result, string Usage)> MeasureAsync<T>(long ops, Func<Task<T>> run)
@@ -89,11 +89,7 @@ internal static class ClientBenchmark
         // 1. redis-benchmark: the server's capacity for this exact command with -P 16 -c 50.
         Progress($"redis-benchmark -P {RedisBenchmarkPipeline} -c {RedisBenchmarkClients} -n {count} XADD {key} * f <{ValueSize} bytes>");
         var phase = Stopwatch.StartNew();
-        var (rb, usage) = await MeasureAsync(count, async () => (await BenchRedis.RunRedisBenchmarkAsync(
-            endpoint,
-            ["-P", $"{RedisBenchmarkPipeline}", "-c", $"{RedisBenchmarkClients}", "-n", count.ToString(CultureInfo.InvariantCulture)],
-            ["XADD", key, "*", "f", valueText],
-            cancellationToken))[^1]);
+        var (rb, usage) = await MeasureAsync(count, () => BenchRedis.RunXaddReferenceAsync(endpoint, key, ["f", valueText], count, cancellationToken));
         await ExpectLengthAsync(redis, key, count, "redis-benchmark", cancellationToken);
         await DeleteAsync(redis, key, cancellationToken);
         Progress($"  redis-benchmark: {rb.RequestsPerSecond:N0} XADD/s (p50 {rb.Milliseconds("p50_latency_ms")} ms, p99 {rb.Milliseconds("p99_latency_ms")} ms per command) in {phase.Elapsed.TotalSeconds:F1} s");
@@ -248,61 +244,6 @@ internal static class ClientBenchmark
         {
             throw new BenchException($"after the {what} the stream {key} has {length:N0} entries, not {expected:N0}: the run did not do what it claims.");
         }
-    }
-
-    /// <summary>
-    /// The server's own counters: commands processed and socket reads and writes. Commands per read
-    /// is the pipeline depth the server actually saw (redis-benchmark -P 16 gives about 16).
-    /// </summary>
-    private sealed record ServerIo(long Commands, long Reads, long Writes)
-    {
-        public static async Task<ServerIo> ReadAsync(IRedisClient redis, CancellationToken cancellationToken)
-        {
-            var info = (await redis.ExecuteAsync(new RedisCommand("INFO", ["stats"]), cancellationToken)).AsString() ?? "";
-            long Field(string name)
-            {
-                var line = info.Split('\n').FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal));
-                return line is not null && long.TryParse(line.AsSpan(name.Length + 1).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1;
-            }
-
-            return new ServerIo(Field("total_commands_processed"), Field("total_reads_processed"), Field("total_writes_processed"));
-        }
-
-        public async Task<string> DescribeSinceAsync(IRedisClient redis, CancellationToken cancellationToken)
-        {
-            var now = await ReadAsync(redis, cancellationToken);
-            if (Commands < 0 || Reads < 0 || Writes < 0 || now.Reads <= Reads || now.Writes <= Writes)
-            {
-                return "";
-            }
-
-            var commands = now.Commands - Commands;
-            return string.Create(CultureInfo.InvariantCulture,
-                $"; server saw {(double)commands / (now.Reads - Reads):F1} commands per socket read, {(double)commands / (now.Writes - Writes):F1} per write");
-        }
-    }
-
-    /// <summary>The server's pid when it runs on this machine (its INFO process_id is a redis process here), else null.</summary>
-    private static async Task<int?> LocalServerPidAsync(IRedisClient redis, RedisEndpoint endpoint, CancellationToken cancellationToken)
-    {
-        if (endpoint.Host is not ("127.0.0.1" or "localhost" or "::1"))
-        {
-            return null;
-        }
-
-        var info = (await redis.ExecuteAsync(new RedisCommand("INFO", ["server"]), cancellationToken)).AsString() ?? "";
-        foreach (var line in info.Split('\n'))
-        {
-            if (line.StartsWith("process_id:", StringComparison.Ordinal)
-                && int.TryParse(line.AsSpan("process_id:".Length).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                && File.Exists($"/proc/{pid}/comm")
-                && File.ReadAllText($"/proc/{pid}/comm").Contains("redis", StringComparison.Ordinal))
-            {
-                return pid;
-            }
-        }
-
-        return null;
     }
 
     private static void Progress(string message) => BenchRedis.Progress(Name, message);

@@ -5,8 +5,9 @@ namespace Millrace.Bench;
 
 /// <summary>
 /// Where a phase's time went, for the progress lines: this process's CPU time, the Redis server's CPU
-/// time (when it runs on this machine and /proc shows it), bytes allocated, GCs and thread-pool work
-/// items, each per operation. Diagnostics only; the JSON result does not depend on them.
+/// time (when it runs on this machine and /proc shows it), bytes allocated, GCs (and the time the
+/// process was paused for them), thread-pool work items per operation, and methods the JIT compiled
+/// meanwhile (tiering still at work means the phase measured partly unoptimised code). Diagnostics only; the JSON result does not depend on them.
 /// </summary>
 internal sealed class PhaseMeter
 {
@@ -20,6 +21,9 @@ internal sealed class PhaseMeter
     private readonly int _gen1 = GC.CollectionCount(1);
     private readonly int _gen2 = GC.CollectionCount(2);
     private readonly long _workItems = ThreadPool.CompletedWorkItemCount;
+    private readonly TimeSpan _gcPause = GC.GetTotalPauseDuration();
+    private readonly long _jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount();
+    private readonly TimeSpan _jitTime = System.Runtime.JitInfo.GetCompilationTime();
 
     public PhaseMeter(int? serverPid)
     {
@@ -50,7 +54,19 @@ internal sealed class PhaseMeter
         }
 
         return text + string.Create(CultureInfo.InvariantCulture,
-            $", {(double)(GC.GetTotalAllocatedBytes(precise: false) - _allocated) / ops:F0} B allocated/op, GCs {GC.CollectionCount(0) - _gen0}/{GC.CollectionCount(1) - _gen1}/{GC.CollectionCount(2) - _gen2}, {(double)(ThreadPool.CompletedWorkItemCount - _workItems) / ops:F2} thread-pool items/op");
+            $", {(double)(GC.GetTotalAllocatedBytes(precise: false) - _allocated) / ops:F0} B allocated/op, GCs {GC.CollectionCount(0) - _gen0}/{GC.CollectionCount(1) - _gen1}/{GC.CollectionCount(2) - _gen2} (paused {(GC.GetTotalPauseDuration() - _gcPause).TotalMilliseconds:F0} ms, {(GC.GetTotalPauseDuration() - _gcPause) / wall:P0} of the time), {(double)(ThreadPool.CompletedWorkItemCount - _workItems) / ops:F2} thread-pool items/op, JIT {System.Runtime.JitInfo.GetCompiledMethodCount() - _jitMethods} methods in {(System.Runtime.JitInfo.GetCompilationTime() - _jitTime).TotalMilliseconds:F0} ms");
+    }
+
+    /// <summary>
+    /// CPU that neither this process nor the server used during the phase so far, in cores (0.5 = half of
+    /// one core): other work on the machine, which makes the figures low and noisy. Null when /proc is unreadable.
+    /// </summary>
+    public double? RestOfMachine()
+    {
+        var wall = Stopwatch.GetElapsedTime(_start);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - _cpu;
+        var serverCpu = ProcessCpu(_serverPid) - _serverCpu;
+        return MachineBusyCpu() - _machineCpu is { } machine ? Math.Max(0, (machine - cpu - (serverCpu ?? TimeSpan.Zero)) / wall) : null;
     }
 
     /// <summary>How busy the whole machine is over <paramref name="window"/>, in cores (0.5 = half of one core), or null.</summary>

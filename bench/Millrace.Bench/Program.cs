@@ -8,6 +8,8 @@ using Millrace.Redis;
 var benchmarks = new (string Name, string Summary, Func<BenchArgs, CancellationToken, Task<int>> Run)[]
 {
     ("client", "Millrace.Redis pipelined XADD throughput and round trip vs redis-benchmark", ClientBenchmark.RunAsync),
+    ("e2e", "Millrace publish and process throughput and end-to-end latency vs redis-benchmark", E2eBenchmark.RunAsync),
+    ("delayed", "Delayed messages: lateness at 1,000 due/s and promotion throughput", DelayedBenchmark.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
@@ -72,4 +74,6 @@ void PrintUsage()
 
     Console.Error.WriteLine("client options:");
     Console.Error.WriteLine(ClientBenchmark.Usage);
+    Console.Error.WriteLine("e2e options:");
+    Console.Error.WriteLine(E2eBenchmark.Usage);
 }

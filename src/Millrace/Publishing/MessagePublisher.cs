@@ -44,7 +44,7 @@ internal sealed class MessagePublisher(MillraceRuntime runtime) : IMessagePublis
             var message = messages[i];
             var keys = runtime.Keys(Validate(message));
             var partition = Route(message, keys.Partitions);
-            var id = message.Id ?? Guid.CreateVersion7(runtime.Time.GetUtcNow()).ToString("N");
+            var id = message.Id ?? MessageIds.New(runtime.Time.GetUtcNow());
             var fields = Envelope.Encode(message, id, now, TraceContext.Inject(message.Headers, activity));
             // Due times are stored in whole milliseconds: report exactly what is stored.
             var deliverAt = TruncateToMilliseconds(message.DeliverAt ?? (message.Delay is { } delay ? runtime.Time.GetUtcNow() + delay : null));
