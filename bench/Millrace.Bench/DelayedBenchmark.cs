@@ -228,7 +228,7 @@ internal static class DelayedBenchmark
             var promotedAfter = new long[count];       // ms: stream entry id time - due (when the promoter moved it)
             var seen = new int[count];
             var wrongDue = 0;
-            var handled = new Counter(count);
+            var handled = new ProgressCounter(count, StallTimeout);
             var t0 = 0L;
             long DueMs(int i) => t0 + (long)(i * 1000.0 / settings.Rate);
 
@@ -552,60 +552,10 @@ internal static class DelayedBenchmark
             }
         }
 
-        /// <summary>Deletes every key of this run: SCAN MATCH prefix:*.</summary>
-        public async Task DeleteNamespaceAsync()
-        {
-            var cursor = "0";
-            do
-            {
-                var reply = await control.ExecuteAsync(new RedisCommand("SCAN", [cursor, "MATCH", $"{prefix}:*", "COUNT", 1000]), CancellationToken.None);
-                cursor = reply[0].AsString()!;
-                var keys = reply[1].Items.Select(k => (RedisArg)k.AsString()!).ToArray();
-                if (keys.Length > 0)
-                {
-                    await control.ExecuteAsync(new RedisCommand("DEL", keys, 0), CancellationToken.None);
-                }
-            }
-            while (cursor != "0");
-        }
+        /// <summary>Deletes every key of this run.</summary>
+        public Task DeleteNamespaceAsync() => BenchKeys.DeleteNamespaceAsync(control, prefix);
     }
 
-    /// <summary>A count handlers bump from any thread; <see cref="WaitForAsync"/> completes when it reaches the target.</summary>
-    private sealed class Counter(long target)
-    {
-        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private long _value;
-
-        public long Value => Interlocked.Read(ref _value);
-
-        public void Increment()
-        {
-            if (Interlocked.Increment(ref _value) == target)
-            {
-                _reached.TrySetResult();
-            }
-        }
-
-        /// <summary>Waits until the target is reached; fails when the count stops moving for <see cref="StallTimeout"/>.</summary>
-        public async Task WaitForAsync(long expected, string what, CancellationToken cancellationToken)
-        {
-            var seen = Value;
-            var since = Stopwatch.GetTimestamp();
-            while (!_reached.Task.IsCompleted)
-            {
-                await Task.WhenAny(_reached.Task, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken));
-                cancellationToken.ThrowIfCancellationRequested();
-                if (Value != seen)
-                {
-                    (seen, since) = (Value, Stopwatch.GetTimestamp());
-                }
-                else if (!_reached.Task.IsCompleted && Stopwatch.GetElapsedTime(since) > StallTimeout)
-                {
-                    throw new BenchException($"stuck: {seen:N0} of {expected:N0} {what}, no progress for {StallTimeout.TotalSeconds:F0} s.");
-                }
-            }
-        }
-    }
 
     /// <summary>The JSON line printed last on stdout.</summary>
     private sealed record DelayedResult(

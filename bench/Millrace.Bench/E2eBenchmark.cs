@@ -267,7 +267,7 @@ internal static class E2eBenchmark
             }
 
             // Process: a consumer process whose group starts at the beginning of the full stream.
-            var handled = new Counter(count);
+            var handled = new ProgressCounter(count, StallTimeout);
             double processRate;
             await using (var consumer = BuildMillrace(b => b
                 .AddQueue(queue)
@@ -334,7 +334,7 @@ internal static class E2eBenchmark
             var warmup = settings.Rate;   // the first second
             var latencies = new long[count];
             Array.Fill(latencies, -1);
-            var handled = new Counter(count);
+            var handled = new ProgressCounter(count, StallTimeout);
             await using var app = BuildMillrace(b => b
                 .AddQueue(LatencyQueue)
                 .AddConsumer(LatencyQueue, c =>
@@ -544,63 +544,10 @@ internal static class E2eBenchmark
 
         public Task DeleteAsync(string key) => control.ExecuteAsync(new RedisCommand("DEL", [key], 0), cancellationToken);
 
-        /// <summary>Deletes every key of this run (streams, queue descriptions, the registry): SCAN MATCH prefix:*.</summary>
-        public async Task DeleteNamespaceAsync()
-        {
-            var cursor = "0";
-            do
-            {
-                var reply = await control.ExecuteAsync(new RedisCommand("SCAN", [cursor, "MATCH", $"{prefix}:*", "COUNT", 1000]), CancellationToken.None);
-                cursor = reply[0].AsString()!;
-                var keys = reply[1].Items.Select(k => (RedisArg)k.AsString()!).ToArray();
-                if (keys.Length > 0)
-                {
-                    await control.ExecuteAsync(new RedisCommand("DEL", keys, 0), CancellationToken.None);
-                }
-            }
-            while (cursor != "0");
-        }
+        /// <summary>Deletes every key of this run.</summary>
+        public Task DeleteNamespaceAsync() => BenchKeys.DeleteNamespaceAsync(control, prefix);
     }
 
-    /// <summary>
-    /// A count handlers bump from any thread; the one that reaches the target completes <see cref="WaitForAsync"/>
-    /// at once (a timer-based poll would only see it up to 4 ms later: .NET timers tick every ~4.3 ms on this kernel).
-    /// </summary>
-    private sealed class Counter(long target)
-    {
-        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private long _value;
-
-        public long Value => Interlocked.Read(ref _value);
-
-        public void Increment()
-        {
-            if (Interlocked.Increment(ref _value) == target)
-            {
-                _reached.TrySetResult();
-            }
-        }
-
-        /// <summary>Waits until the target is reached; fails when the count stops moving for <see cref="StallTimeout"/>.</summary>
-        public async Task WaitForAsync(long expected, string what, CancellationToken cancellationToken)
-        {
-            var seen = Value;
-            var since = Stopwatch.GetTimestamp();
-            while (!_reached.Task.IsCompleted)
-            {
-                await Task.WhenAny(_reached.Task, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken));
-                cancellationToken.ThrowIfCancellationRequested();
-                if (Value != seen)
-                {
-                    (seen, since) = (Value, Stopwatch.GetTimestamp());
-                }
-                else if (!_reached.Task.IsCompleted && Stopwatch.GetElapsedTime(since) > StallTimeout)
-                {
-                    throw new BenchException($"stuck: {seen:N0} of {expected:N0} {what}, no progress for {StallTimeout.TotalSeconds:F0} s.");
-                }
-            }
-        }
-    }
 
     private sealed record LatencyResult(double P50, double P99, double P999, double Max, int Samples, double AchievedRate, double? OtherLoad);
 

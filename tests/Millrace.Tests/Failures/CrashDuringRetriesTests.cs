@@ -34,7 +34,7 @@ public sealed class CrashDuringRetriesTests(ITestOutputHelper output)
         };
         await using var redis = await RedisTopology.ConnectStandaloneAsync();
         var random = new Random(4242);
-        var workers = new List<FlakyWorkerProcess>();
+        var workers = new List<WorkerProcess>();
         var log = new List<string>();
         var started = 0;
         try
@@ -130,7 +130,7 @@ public sealed class CrashDuringRetriesTests(ITestOutputHelper output)
         return ids;
     }
 
-    private static string Describe(IEnumerable<FlakyWorkerProcess> workers) =>
+    private static string Describe(IEnumerable<WorkerProcess> workers) =>
         string.Concat(workers.Select(w => $"\n--- {w.Label} (pid {w.Id}, {(w.HasExited ? "exited" : "running")}):\n{Tail(w.Output)}"));
 
     private static string Tail(string text) => text.Length <= 3_000 ? text : "...\n" + text[^3_000..];

@@ -74,7 +74,7 @@ public sealed class WorkerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a worker and waits until it prints READY (its consumer groups exist and its consumers run).</summary>
-    public static async Task<WorkerProcess> StartAsync(string label, WorkerSettings settings)
+    public static async Task<WorkerProcess> StartAsync(string label, WorkerSettings settings, IReadOnlyList<(string Flag, string Value)>? extraFlags = null)
     {
         var dll = await WorkerDllAsync();
         var start = new ProcessStartInfo(DotnetHost())
@@ -104,6 +104,11 @@ public sealed class WorkerProcess : IAsyncDisposable
         Flag("visibility-ms", Ms(settings.Visibility));
         Flag("shutdown-ms", Ms(settings.Shutdown));
         Flag("handler-delay-ms", Ms(settings.HandlerDelay));
+        foreach (var (flag, value) in extraFlags ?? [])
+        {
+            Flag(flag, value);
+        }
+
         if (settings.Name is not null)
         {
             Flag("name", settings.Name);
