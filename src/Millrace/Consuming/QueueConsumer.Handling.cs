@@ -223,6 +223,7 @@ public sealed partial class QueueConsumer
         }
 
         ConsumerLog.CircuitChanged(_logger, Name, breaker.Type, Options.Queue, breaker.State);
+        _runtime.Telemetry.CircuitChanges.Add(1, new TagList { _tags[0], _tags[1], { "type", breaker.Type }, { "state", breaker.State.ToString() } });
         var state = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
         {
             ["state"] = breaker.State.ToString(),

@@ -23,6 +23,7 @@ public sealed class MillraceTelemetry : IDisposable
         Failed = _meter.CreateCounter<long>("millrace.messages.failed", "{message}", "Handler runs that threw or timed out, and messages that could not be read.");
         Retried = _meter.CreateCounter<long>("millrace.messages.retried", "{message}", "Failed messages scheduled for another attempt.");
         DeadLettered = _meter.CreateCounter<long>("millrace.messages.dead_lettered", "{message}", "Messages moved to the dead-letter queue.");
+        CircuitChanges = _meter.CreateCounter<long>("millrace.circuit.changes", "{change}", "Circuit breaker state changes, tagged with the new state (Open, HalfOpen, Closed).");
         Reclaimed = _meter.CreateCounter<long>("millrace.messages.reclaimed", "{message}", "Messages taken over from consumers that stopped renewing their lease.");
         HandlerDuration = _meter.CreateHistogram<double>("millrace.handler.duration", "s", "How long handlers ran.");
         EndToEndLatency = _meter.CreateHistogram<double>("millrace.message.latency", "s", "From publish (created_at) to handler start.");
@@ -36,6 +37,7 @@ public sealed class MillraceTelemetry : IDisposable
     internal Counter<long> Failed { get; }
     internal Counter<long> Reclaimed { get; }
     internal Counter<long> Retried { get; }
+    internal Counter<long> CircuitChanges { get; }
     internal Counter<long> DeadLettered { get; }
     internal Histogram<double> HandlerDuration { get; }
     internal Histogram<double> EndToEndLatency { get; }

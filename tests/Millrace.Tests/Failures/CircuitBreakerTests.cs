@@ -137,6 +137,24 @@ public sealed class CircuitBreakerTests(ITestOutputHelper output)
     [Fact]
     public async Task The_circuit_opens_for_a_type_handled_in_batches_too()
     {
+        var opened = 0;
+        using var meters = new System.Diagnostics.Metrics.MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == MillraceTelemetry.Name && instrument.Name == "millrace.circuit.changes")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        meters.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            var all = tags.ToArray();
+            if (all.Any(t => t.Key == "type" && (string?)t.Value == "label.batch") && all.Any(t => t.Key == "state" && (string?)t.Value == "Open"))
+            {
+                Interlocked.Add(ref opened, (int)value);
+            }
+        });
+        meters.Start();
         var batches = 0;
         await using var host = await TestHost.StartAsync(m =>
         {
@@ -162,6 +180,7 @@ public sealed class CircuitBreakerTests(ITestOutputHelper output)
         Assert.True(reports.Any(r => r.Type == "label.batch" && r.State == CircuitState.Open),
             $"Expected the circuit of label.batch to open after 3 failed batches in a row (FailureThreshold 3), as for a single-message handler, but {Volatile.Read(ref batches)} batches failed " +
             $"and the circuits reported are: {(reports.Count == 0 ? "none" : string.Join(", ", reports.Select(r => $"{r.Type} {r.State}")))}.");
+        Assert.True(Volatile.Read(ref opened) >= 1, "the metric millrace.circuit.changes should count the change to Open for label.batch");
     }
 
     private static OutgoingMessage Label(string text) => new() { Queue = Queue, Type = Type, Payload = System.Text.Encoding.UTF8.GetBytes(text) };
