@@ -25,6 +25,19 @@ internal sealed record RedisBenchmarkResult(string Test, double RequestsPerSecon
 internal static class BenchRedis
 {
     /// <summary>Where <c>topology.sh start bench</c> puts the plain, persistence-free bench Redis.</summary>
+    /// <summary>The Redis given by --address, or the bench Redis started through the project's script when none is given.</summary>
+    public static async Task<RedisEndpoint> ResolveAsync(string? address, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return address is null ? await StartBenchServerAsync(cancellationToken) : RedisEndpoint.Parse(address);
+        }
+        catch (RedisConfigurationException e)
+        {
+            throw new BenchUsageException($"--address: {e.Message}");
+        }
+    }
+
     public static readonly RedisEndpoint BenchEndpoint = new("127.0.0.1", 6395);
 
     /// <summary>

@@ -49,15 +49,7 @@ internal static class ClientBenchmark
         args.EnsureAllUsed();
         BenchRedis.RequireRedisBenchmark();
 
-        RedisEndpoint endpoint;
-        try
-        {
-            endpoint = address is null ? await BenchRedis.StartBenchServerAsync(cancellationToken) : RedisEndpoint.Parse(address);
-        }
-        catch (RedisConfigurationException e)
-        {
-            throw new BenchUsageException($"--address: {e.Message}");
-        }
+        var endpoint = await BenchRedis.ResolveAsync(address, cancellationToken);
 
         var total = Stopwatch.StartNew();
         var key = $"millrace:bench:xadd:{Environment.ProcessId}";

@@ -59,15 +59,7 @@ internal static class DelayedBenchmark
             Promoters: (int)args.GetInt64("--promoters", 1, max: 1000));
         args.EnsureAllUsed();
 
-        RedisEndpoint endpoint;
-        try
-        {
-            endpoint = address is null ? await BenchRedis.StartBenchServerAsync(cancellationToken) : RedisEndpoint.Parse(address);
-        }
-        catch (RedisConfigurationException e)
-        {
-            throw new BenchUsageException($"--address: {e.Message}");
-        }
+        var endpoint = await BenchRedis.ResolveAsync(address, cancellationToken);
 
         var total = Stopwatch.StartNew();
         var prefix = $"millrace-bench-delayed:{Environment.ProcessId}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}";
@@ -521,36 +513,11 @@ internal static class DelayedBenchmark
             return (Field("calls"), Field("usec"));
         }
 
-        /// <summary>Millrace as an application sets it up: AddMillrace on a service collection, warnings logged to stderr.</summary>
-        private ServiceProvider BuildMillrace(Action<MillraceBuilder> configure)
-        {
-            var services = new ServiceCollection();
-            services.AddLogging(logging => logging
-                .SetMinimumLevel(LogLevel.Warning)
-                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
-            configure(services.AddMillrace(o =>
-            {
-                o.Redis = endpoint.ToString();
-                o.KeyPrefix = prefix;
-            }));
-            return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        }
+        private ServiceProvider BuildMillrace(Action<MillraceBuilder> configure) => BenchMillrace.Build(endpoint, prefix, configure);
 
-        private async Task StartAsync(IServiceProvider services)
-        {
-            foreach (var hosted in services.GetServices<IHostedService>())
-            {
-                await hosted.StartAsync(cancellationToken);
-            }
-        }
+        private Task StartAsync(IServiceProvider services) => BenchMillrace.StartAsync(services, cancellationToken);
 
-        private static async Task StopAsync(IServiceProvider services)
-        {
-            foreach (var hosted in services.GetServices<IHostedService>().Reverse())
-            {
-                await hosted.StopAsync(CancellationToken.None);
-            }
-        }
+        private static Task StopAsync(IServiceProvider services) => BenchMillrace.StopAsync(services);
 
         /// <summary>Deletes every key of this run.</summary>
         public Task DeleteNamespaceAsync() => BenchKeys.DeleteNamespaceAsync(control, prefix);

@@ -84,15 +84,7 @@ internal static class E2eBenchmark
         args.EnsureAllUsed();
         BenchRedis.RequireRedisBenchmark();
 
-        RedisEndpoint endpoint;
-        try
-        {
-            endpoint = address is null ? await BenchRedis.StartBenchServerAsync(cancellationToken) : RedisEndpoint.Parse(address);
-        }
-        catch (RedisConfigurationException e)
-        {
-            throw new BenchUsageException($"--address: {e.Message}");
-        }
+        var endpoint = await BenchRedis.ResolveAsync(address, cancellationToken);
 
         var total = Stopwatch.StartNew();
         // A namespace of our own per run: nothing collides with another run or anything else on the server.
@@ -501,37 +493,11 @@ internal static class E2eBenchmark
             }
         }
 
-        /// <summary>Millrace as an application sets it up: AddMillrace on a service collection, warnings logged to stderr.</summary>
-        private ServiceProvider BuildMillrace(Action<MillraceBuilder> configure)
-        {
-            var services = new ServiceCollection();
-            services.AddLogging(logging => logging
-                .SetMinimumLevel(LogLevel.Warning)
-                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
-            configure(services.AddMillrace(o =>
-            {
-                o.Redis = endpoint.ToString();
-                o.KeyPrefix = prefix;
-            }));
-            return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        }
+        private ServiceProvider BuildMillrace(Action<MillraceBuilder> configure) => BenchMillrace.Build(endpoint, prefix, configure);
 
-        /// <summary>Starts the hosted services (MillraceWorkers: checks Redis, starts the consumers), as a host would.</summary>
-        private async Task StartAsync(IServiceProvider services)
-        {
-            foreach (var hosted in services.GetServices<IHostedService>())
-            {
-                await hosted.StartAsync(cancellationToken);
-            }
-        }
+        private Task StartAsync(IServiceProvider services) => BenchMillrace.StartAsync(services, cancellationToken);
 
-        private static async Task StopAsync(IServiceProvider services)
-        {
-            foreach (var hosted in services.GetServices<IHostedService>().Reverse())
-            {
-                await hosted.StopAsync(CancellationToken.None);
-            }
-        }
+        private static Task StopAsync(IServiceProvider services) => BenchMillrace.StopAsync(services);
 
         public async Task ExpectLengthAsync(string key, long expected, string what)
         {
