@@ -136,6 +136,7 @@ public sealed partial class QueueConsumer
                     }
 
                     consumer._runtime.Telemetry.Processed.Add(items.Count, tags);
+                    consumer._runtime.Statistics.Processed(consumer.Options.Queue, items.Count);
                     var breaker = consumer.Breaker(handler.Type);
                     await consumer.ReportBreakerAsync(breaker, breaker.RecordSuccess()).ConfigureAwait(false);
                 }
@@ -146,6 +147,7 @@ public sealed partial class QueueConsumer
                 catch (Exception e)
                 {
                     consumer._runtime.Telemetry.Failed.Add(items.Count, tags);
+                    consumer._runtime.Statistics.Failed(consumer.Options.Queue, items.Count);
                     ConsumerLog.BatchFailed(consumer._logger, e, consumer.Name, handler.Type, items.Count);
                     await consumer.RecordBreakerFailureAsync(consumer.Breaker(handler.Type), handler.Type, e).ConfigureAwait(false);
                     foreach (var (delivery, message) in items)

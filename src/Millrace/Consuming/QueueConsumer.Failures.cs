@@ -35,6 +35,7 @@ public sealed partial class QueueConsumer
             var due = now + policy.DelayBefore(message.Attempt + 1, Random.Shared);
             await ScheduleAgainAsync(delivery, $"{message.Id}:{message.Attempt + 1}", fields, due).ConfigureAwait(false);
             _runtime.Telemetry.Retried.Add(1, new KeyValuePair<string, object?>("queue", Options.Queue), new KeyValuePair<string, object?>("type", message.Type));
+            _runtime.Statistics.Retried(Options.Queue, 1);
         }
     }
 
@@ -75,6 +76,7 @@ public sealed partial class QueueConsumer
         if (await RunFailureScriptAsync(FailureScripts.Bury.Command([StreamOf(delivery), _keys.Dead(p)], args), delivery).ConfigureAwait(false))
         {
             _runtime.Telemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("queue", Options.Queue), new KeyValuePair<string, object?>("reason", reason));
+            _runtime.Statistics.DeadLettered(Options.Queue, 1);
             ConsumerLog.Buried(_logger, Name, delivery.Entry.Id, Options.Queue, reason, error?.Message ?? reason);
         }
     }

@@ -161,6 +161,7 @@ public sealed partial class QueueConsumer
             {
                 await invoke(new MessageContext(message, delivery.Redelivered, Options.Group, Name, scope.ServiceProvider), cancel.Token).ConfigureAwait(false);
                 _runtime.Telemetry.Processed.Add(1, tags);
+                _runtime.Statistics.Processed(Options.Queue, 1);
                 return (Outcome.Succeeded, null);
             }
             catch (OperationCanceledException) when (_aborting.IsCancellationRequested)
@@ -173,6 +174,7 @@ public sealed partial class QueueConsumer
                     ? new TimeoutException($"The handler for {message.Type} ran longer than its timeout ({timeout.TotalMilliseconds:0} ms) and was cancelled.", e)
                     : e;
                 _runtime.Telemetry.Failed.Add(1, tags);
+                _runtime.Statistics.Failed(Options.Queue, 1);
                 activity?.SetStatus(ActivityStatusCode.Error, error.Message);
                 ConsumerLog.HandlerFailed(_logger, error, Name, message.Type, message.Id, Options.Queue);
                 return (Outcome.Failed, error);

@@ -69,6 +69,9 @@ public sealed partial class QueueConsumer : IAsyncDisposable
     /// <summary>Completes when the consumer has stopped: <see cref="ConsumerStopReason.Requested"/> or <see cref="ConsumerStopReason.QueueDeleted"/>.</summary>
     public Task<ConsumerStopReason> Done => _done.Task;
 
+    /// <summary>Messages this consumer holds right now: read and not yet acknowledged, retried or dead-lettered.</summary>
+    public int InFlight => _credits.Limit - _credits.Available;
+
     /// <summary>When a read from Redis last succeeded (a health signal: a silent fetch loop is a stuck worker).</summary>
     public DateTimeOffset LastFetchAt => DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref _lastFetchAt));
 

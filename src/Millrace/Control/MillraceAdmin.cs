@@ -98,7 +98,7 @@ public sealed partial class MillraceAdmin
             await Redis.DelAsync([key], cancellationToken).ConfigureAwait(false);
         }
 
-        await Redis.ExecuteAsync(new RedisCommand("SREM", [QueueKeys.Registry(_runtime.Options.KeyPrefix), queue], 0), cancellationToken).ConfigureAwait(false);
+        await Redis.ExecuteAsync(new RedisCommand("SREM", [QueueKeys.Registry(_runtime.Prefix), queue], 0), cancellationToken).ConfigureAwait(false);
         await AnnounceAsync(keys, ControlFields.TerminatedEvent, cancellationToken).ConfigureAwait(false);
     }
 

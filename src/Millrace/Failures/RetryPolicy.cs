@@ -32,6 +32,16 @@ public sealed class RetryPolicy
     /// <summary>Exception types (and their subclasses) that are never retried.</summary>
     public IReadOnlyList<Type> NonRetriable { get; init; } = [];
 
+    internal static RetryPolicy Copy(RetryPolicy policy) => new()
+    {
+        MaxAttempts = policy.MaxAttempts,
+        InitialDelay = policy.InitialDelay,
+        MaxDelay = policy.MaxDelay,
+        Multiplier = policy.Multiplier,
+        Jitter = policy.Jitter,
+        NonRetriable = policy.NonRetriable,
+    };
+
     /// <summary>Whether <paramref name="error"/> may be retried under this policy.</summary>
     public bool IsRetriable(Exception error) =>
         error is not NonRetriableException && !NonRetriable.Any(t => t.IsInstanceOfType(error));

@@ -14,6 +14,16 @@ public sealed class MillraceOptions
     /// <summary>The key prefix: a namespace. Queues under different prefixes never see each other.</summary>
     public string KeyPrefix { get; set; } = "millrace";
 
+    /// <summary>
+    /// The tenant namespace this process works in, or null for none. A namespace isolates a tenant:
+    /// its queues, limits, task state, statistics and events live under <c>{KeyPrefix}:ns:{Namespace}</c>
+    /// and are invisible from any other namespace.
+    /// </summary>
+    public string? Namespace { get; set; }
+
+    /// <summary>The prefix of every key this process reads and writes: the key prefix, then the namespace.</summary>
+    internal string Prefix => string.IsNullOrEmpty(Namespace) ? KeyPrefix : $"{KeyPrefix}:ns:{Namespace}";
+
     /// <summary>How long a dedup key is remembered when a message does not say.</summary>
     public TimeSpan DefaultDedupTtl { get; set; } = TimeSpan.FromHours(24);
 

@@ -23,6 +23,11 @@ internal sealed class MillraceOptionsValidator : IValidateOptions<MillraceOption
             failures.Add($"Millrace:KeyPrefix is '{options.KeyPrefix}'; it must be non-empty, without spaces or braces.");
         }
 
+        if (options.Namespace is not null)
+        {
+            Check(() => QueueName.Validate(options.Namespace, "namespace"));
+        }
+
         if (options.DefaultDedupTtl <= TimeSpan.Zero)
         {
             failures.Add($"Millrace:DefaultDedupTtl is {options.DefaultDedupTtl}; it must be positive.");

@@ -16,8 +16,14 @@ internal sealed class MillraceRuntime(IRedisClient redis, MillraceOptions option
 
     public TimeProvider Time { get; } = time;
 
+    /// <summary>This process's counts for the shared per-minute statistics.</summary>
+    public QueueStatistics Statistics { get; } = new(options.Prefix, time);
+
+    /// <summary>The prefix of every key: the key prefix plus the namespace, if any.</summary>
+    public string Prefix => Options.Prefix;
+
     public QueueKeys Keys(string queue) =>
-        _keys.GetOrAdd(queue, q => new QueueKeys(Options.KeyPrefix, q, Options.Queue(q).Partitions, Options.Queue(q).PriorityLevels));
+        _keys.GetOrAdd(queue, q => new QueueKeys(Prefix, q, Options.Queue(q).Partitions, Options.Queue(q).PriorityLevels));
 
     /// <summary>
     /// Records the queue (registry set and its description) and checks that the partition count
@@ -33,7 +39,7 @@ internal sealed class MillraceRuntime(IRedisClient redis, MillraceOptions option
             await Redis.HSetAsync(keys.Meta, [new("created_at", Time.GetUtcNow().ToUnixTimeMilliseconds())], cancellationToken).ConfigureAwait(false);
         }
 
-        await Redis.ExecuteAsync(new RedisCommand("SADD", [QueueKeys.Registry(Options.KeyPrefix), queue], 0), cancellationToken).ConfigureAwait(false);
+        await Redis.ExecuteAsync(new RedisCommand("SADD", [QueueKeys.Registry(Prefix), queue], 0), cancellationToken).ConfigureAwait(false);
         var recorded = await Redis.HGetAsync(keys.Meta, "partitions", cancellationToken).ConfigureAwait(false);
         if (recorded != keys.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture))
         {

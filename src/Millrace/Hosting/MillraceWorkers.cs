@@ -21,6 +21,9 @@ public sealed class MillraceWorkers : IHostedService, IAsyncDisposable
     private readonly List<QueueConsumer> _consumers = [];
     private readonly List<Task> _cronJobs = [];
     private readonly CancellationTokenSource _stopping = new();
+    private readonly string _workerId = $"{Environment.MachineName}:{Environment.ProcessId}:{Random.Shared.Next(0x10000):x4}";
+    private DateTimeOffset _startedAt;
+    private Task? _heartbeat;
 
     internal MillraceWorkers(MillraceRuntime runtime, HandlerRegistry handlers, IServiceScopeFactory scopes, ILoggerFactory? logs = null)
     {
@@ -52,6 +55,13 @@ public sealed class MillraceWorkers : IHostedService, IAsyncDisposable
             _consumers.Add(consumer);
         }
 
+        if (_consumers.Count > 0)
+        {
+            _startedAt = _runtime.Time.GetUtcNow();
+            await ReportAsync(cancellationToken).ConfigureAwait(false);
+            _heartbeat = Task.Run(() => HeartbeatAsync(_stopping.Token), CancellationToken.None);
+        }
+
         var cron = new CronScheduler(new MessagePublisher(_runtime), _runtime.Time, _logs.CreateLogger<CronScheduler>());
         foreach (var job in _runtime.Options.CronJobs)
         {
@@ -65,7 +75,59 @@ public sealed class MillraceWorkers : IHostedService, IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_cronJobs).ConfigureAwait(false);
         await Task.WhenAll(_consumers.Select(c => c.StopAsync(cancellationToken))).ConfigureAwait(false);
+        if (_heartbeat is not null)
+        {
+            await _heartbeat.ConfigureAwait(false);
+            try
+            {
+                await _runtime.Redis.ExecuteAsync(WorkerRegistry.Remove(_runtime.Prefix, _workerId), cancellationToken).ConfigureAwait(false);
+            }
+            catch (RedisException e)
+            {
+                // The entry goes stale and readers drop it after WorkerRegistry.StaleAfter.
+                _logs.CreateLogger<MillraceWorkers>().LogWarning(e, "Could not remove worker {Worker} from the worker list", _workerId);
+            }
+        }
     }
+
+    /// <summary>Reports this process to the worker list every <see cref="WorkerRegistry.Interval"/> until stopped.</summary>
+    private async Task HeartbeatAsync(CancellationToken stopping)
+    {
+        var logger = _logs.CreateLogger<MillraceWorkers>();
+        using var timer = new PeriodicTimer(WorkerRegistry.Interval, _runtime.Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                try
+                {
+                    await ReportAsync(stopping).ConfigureAwait(false);
+                }
+                catch (RedisException e)
+                {
+                    logger.LogWarning(e, "Worker heartbeat failed; the next one follows in {Interval}", WorkerRegistry.Interval);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    private async Task ReportAsync(CancellationToken cancellationToken) =>
+        await _runtime.Redis.ExecuteAsync(
+            WorkerRegistry.Report(_runtime.Prefix, new WorkerInfo(
+                _workerId,
+                Environment.MachineName,
+                Environment.ProcessId,
+                [.. _consumers.Select(c => c.Options.Queue).Distinct(StringComparer.Ordinal)],
+                _startedAt,
+                _runtime.Time.GetUtcNow(),
+                _runtime.Statistics.TotalProcessed,
+                _runtime.Statistics.TotalFailed,
+                _consumers.Sum(c => c.InFlight))),
+            cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -79,11 +79,16 @@ internal sealed class MessagePublisher(MillraceRuntime runtime) : IMessagePublis
                 results[i] = new PublishResult(reply[0].AsString()!, duplicate ? null : reply[1].AsString(), planned[i].Partition, duplicate);
             }
 
-            added += results[i].Duplicate ? 0 : 1;
+            if (!results[i].Duplicate)
+            {
+                added++;
+                runtime.Statistics.Published(messages[i].Queue, 1);
+            }
         }
 
         // Trim replies (after the messages) only report how much went; their errors must not fail a publish that succeeded.
         runtime.Telemetry.Published.Add(added, new KeyValuePair<string, object?>("queue", messages[0].Queue));
+
         return results;
     }
 
