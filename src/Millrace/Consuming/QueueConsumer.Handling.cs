@@ -114,6 +114,26 @@ public sealed partial class QueueConsumer
 
         var running = _running[Lane(delivery)];
         running[delivery.Entry.Id] = 0;   // from now on the lease keeper renews it
+        FlowPermit permit;
+        try
+        {
+            // Waiting for a concurrency permit or a rate token: the entry stays pending, its lease renewed;
+            // stopping meanwhile leaves it pending for a reclaim, with no attempt counted.
+            permit = await _runtime.Flow.EnterAsync(message.Type, message.Tenant, $"{Name}:{delivery.Entry.Id}", _fetching.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_fetching.IsCancellationRequested)
+        {
+            running.TryRemove(delivery.Entry.Id, out _);
+            return;
+        }
+        catch (Redis.RedisException e)
+        {
+            // Flow control cannot be checked: the entry stays pending and is delivered again after its lease.
+            running.TryRemove(delivery.Entry.Id, out _);
+            ConsumerLog.FlowControlFailed(_logger, e, Name, message.Type, message.Id);
+            return;
+        }
+
         try
         {
             var (outcome, error) = await RunAsync(message, delivery, (context, token) => handler.Invoke(context, token), Options.HandlerTimeout).ConfigureAwait(false);
@@ -135,6 +155,7 @@ public sealed partial class QueueConsumer
         finally
         {
             running.TryRemove(delivery.Entry.Id, out _);
+            await ReleaseAsync(permit).ConfigureAwait(false);
         }
     }
 
@@ -183,6 +204,19 @@ public sealed partial class QueueConsumer
             {
                 _runtime.Telemetry.HandlerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
             }
+        }
+    }
+
+    /// <summary>Gives the concurrency permit back; if Redis is unreachable it expires after its lease time instead.</summary>
+    private async Task ReleaseAsync(FlowPermit permit)
+    {
+        try
+        {
+            await _runtime.Flow.ExitAsync(permit).ConfigureAwait(false);
+        }
+        catch (Redis.RedisException e)
+        {
+            ConsumerLog.FlowControlFailed(_logger, e, Name, permit.Type ?? "", "(release)");
         }
     }
 

@@ -36,6 +36,9 @@ public sealed class MillraceOptions
     /// <summary>The circuit breaker of message types that have none of their own.</summary>
     public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
 
+    /// <summary>How concurrency and rate limits are enforced (the limits are set at runtime with <see cref="MillraceAdmin"/>).</summary>
+    public FlowControlOptions Flow { get; set; } = new();
+
     /// <summary>Circuit breakers by message type.</summary>
     public IDictionary<string, CircuitBreakerOptions> CircuitBreakerByType { get; } = new Dictionary<string, CircuitBreakerOptions>(StringComparer.Ordinal);
 
@@ -53,6 +56,9 @@ public sealed class MillraceOptions
 
     /// <summary>Per-queue settings by queue name; a queue not listed has the defaults.</summary>
     public IDictionary<string, QueueOptions> Queues { get; } = new Dictionary<string, QueueOptions>(StringComparer.Ordinal);
+
+    /// <summary>How the retention sweep runs (interval, batch size, inactive groups); see <see cref="QueueOptions.Retention"/>.</summary>
+    public RetentionOptions Retention { get; set; } = new();
 
     /// <summary>The consumers this process runs.</summary>
     public IList<ConsumerOptions> Consumers { get; } = new List<ConsumerOptions>();

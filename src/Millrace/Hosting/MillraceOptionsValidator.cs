@@ -33,6 +33,16 @@ internal sealed class MillraceOptionsValidator : IValidateOptions<MillraceOption
             failures.Add($"Millrace:DefaultDedupTtl is {options.DefaultDedupTtl}; it must be positive.");
         }
 
+        if (options.Flow.ConcurrencyLeaseTime < TimeSpan.FromSeconds(1))
+        {
+            failures.Add($"Millrace:Flow:ConcurrencyLeaseTime is {options.Flow.ConcurrencyLeaseTime}; it must be at least 1 s (permits are renewed every third of it).");
+        }
+
+        if (options.Flow.LimitsRefresh <= TimeSpan.Zero || options.Flow.LimitsRefresh > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"Millrace:Flow:LimitsRefresh is {options.Flow.LimitsRefresh}; allowed above 0 and up to 1 minute.");
+        }
+
         failures.AddRange(options.Retry.Problems("Millrace:Retry"));
         foreach (var (type, policy) in options.RetryByType)
         {
@@ -67,12 +77,14 @@ internal sealed class MillraceOptionsValidator : IValidateOptions<MillraceOption
                 failures.Add($"Queue '{queue}': StarvationGuard is {q.StarvationGuard}; it must be 0 (off) or more.");
             }
 
+            failures.AddRange(q.Retention?.Problems($"Millrace:Queues:{queue}:Retention") ?? []);
             if (q.MaxLength is < 1)
             {
                 failures.Add($"Queue '{queue}': MaxLength is {q.MaxLength}; it must be at least 1 (or unset for no cap).");
             }
         }
 
+        failures.AddRange(options.Retention.Problems());
         foreach (var job in options.CronJobs)
         {
             var who = $"Cron job '{job.Name}'";

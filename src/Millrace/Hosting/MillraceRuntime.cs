@@ -19,6 +19,11 @@ internal sealed class MillraceRuntime(IRedisClient redis, MillraceOptions option
     /// <summary>This process's counts for the shared per-minute statistics.</summary>
     public QueueStatistics Statistics { get; } = new(options.Prefix, time);
 
+    /// <summary>Concurrency and rate limits shared by the consumers of this process.</summary>
+    public FlowControl Flow => _flow ??= new FlowControl(this);
+
+    private FlowControl? _flow;
+
     /// <summary>The prefix of every key: the key prefix plus the namespace, if any.</summary>
     public string Prefix => Options.Prefix;
 

@@ -56,6 +56,9 @@ public static class MillraceServiceCollectionExtensions
             sp.GetRequiredService<IServiceScopeFactory>(),
             sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         services.AddHostedService(sp => sp.GetRequiredService<MillraceWorkers>());
+        services.AddHostedService(sp => new RetentionService(
+            sp.GetRequiredService<MillraceRuntime>(),
+            sp.GetService<Microsoft.Extensions.Logging.ILogger<RetentionService>>() ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<RetentionService>.Instance));
         services.AddHostedService(sp => new StatisticsFlusher(
             sp.GetRequiredService<MillraceRuntime>(),
             sp.GetService<Microsoft.Extensions.Logging.ILogger<StatisticsFlusher>>() ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<StatisticsFlusher>.Instance));

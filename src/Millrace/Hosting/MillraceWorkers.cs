@@ -24,6 +24,7 @@ public sealed class MillraceWorkers : IHostedService, IAsyncDisposable
     private readonly string _workerId = $"{Environment.MachineName}:{Environment.ProcessId}:{Random.Shared.Next(0x10000):x4}";
     private DateTimeOffset _startedAt;
     private Task? _heartbeat;
+    private Task? _permitRenewals;
 
     internal MillraceWorkers(MillraceRuntime runtime, HandlerRegistry handlers, IServiceScopeFactory scopes, ILoggerFactory? logs = null)
     {
@@ -60,6 +61,16 @@ public sealed class MillraceWorkers : IHostedService, IAsyncDisposable
             _startedAt = _runtime.Time.GetUtcNow();
             await ReportAsync(cancellationToken).ConfigureAwait(false);
             _heartbeat = Task.Run(() => HeartbeatAsync(_stopping.Token), CancellationToken.None);
+            var logger = _logs.CreateLogger<MillraceWorkers>();
+            _permitRenewals = Task.Run(
+                () => _runtime.Flow.RenewLoopAsync(
+                    e =>
+                    {
+                        logger.LogWarning(e, "Concurrency permits could not be renewed; retrying at the next tick");
+                        return Task.CompletedTask;
+                    },
+                    _stopping.Token),
+                CancellationToken.None);
         }
 
         var cron = new CronScheduler(new MessagePublisher(_runtime), _runtime.Time, _logs.CreateLogger<CronScheduler>());
@@ -75,6 +86,11 @@ public sealed class MillraceWorkers : IHostedService, IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_cronJobs).ConfigureAwait(false);
         await Task.WhenAll(_consumers.Select(c => c.StopAsync(cancellationToken))).ConfigureAwait(false);
+        if (_permitRenewals is not null)
+        {
+            await _permitRenewals.ConfigureAwait(false);
+        }
+
         if (_heartbeat is not null)
         {
             await _heartbeat.ConfigureAwait(false);

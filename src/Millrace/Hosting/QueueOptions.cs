@@ -37,6 +37,12 @@ public sealed class QueueOptions
     /// </summary>
     public int StarvationGuard { get; set; }
 
+    /// <summary>
+    /// How long entries that every group has acknowledged are kept (see <see cref="RetentionPolicy"/>);
+    /// null (the default): the background retention sweep leaves this queue alone.
+    /// </summary>
+    public RetentionPolicy? Retention { get; set; }
+
     /// <summary>Let <see cref="MaxLength"/> trim entries no matter who has read them (plain <c>MAXLEN ~</c>). Loses unprocessed messages: off by default.</summary>
     public bool MaxLengthDropsUnacknowledged { get; set; }
 }
