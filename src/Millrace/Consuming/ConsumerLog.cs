@@ -59,6 +59,9 @@ internal static partial class ConsumerLog
     [LoggerMessage(18, LogLevel.Warning, "Consumer {Consumer}: circuit for {Type} on {Queue} is now {State}")]
     public static partial void CircuitChanged(ILogger logger, string consumer, string type, string queue, CircuitState state);
 
+    [LoggerMessage(20, LogLevel.Warning, "Consumer {Consumer}: the task record of message {MessageId} on {Queue} could not be written; the message itself is unaffected")]
+    public static partial void TrackingFailed(ILogger logger, Exception error, string consumer, string messageId, string queue);
+
     [LoggerMessage(19, LogLevel.Error, "Consumer {Consumer}: flow control for {Type} could not be checked or released in Redis (message {MessageId}); the message stays pending and runs after its lease, a permit expires after its lease time")]
     public static partial void FlowControlFailed(ILogger logger, Exception error, string consumer, string type, string messageId);
 }

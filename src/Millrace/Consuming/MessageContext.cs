@@ -30,4 +30,10 @@ public sealed class MessageContext
 
     /// <summary>The handler's scoped services.</summary>
     public IServiceProvider Services { get; }
+
+    /// <summary>
+    /// What the handler produced, kept in the message's task record when task state is on
+    /// (<see cref="TaskStateOptions"/>); text, typically JSON. Null for none.
+    /// </summary>
+    public string? Result { get; set; }
 }

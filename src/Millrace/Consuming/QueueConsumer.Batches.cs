@@ -128,6 +128,7 @@ public sealed partial class QueueConsumer
                 try
                 {
                     var contexts = items.Select(i => new MessageContext(i.Message, i.Delivery.Redelivered, consumer.Options.Group, consumer.Name, scope.ServiceProvider)).ToArray();
+                    await consumer.TrackAllAsync(items.Select(i => i.Message), m => consumer._runtime.Tasks.Started(m)).ConfigureAwait(false);
                     await handler.Invoke(scope.ServiceProvider, contexts, cancel.Token).ConfigureAwait(false);
                     foreach (var (delivery, _) in items)
                     {
@@ -137,6 +138,8 @@ public sealed partial class QueueConsumer
 
                     consumer._runtime.Telemetry.Processed.Add(items.Count, tags);
                     consumer._runtime.Statistics.Processed(consumer.Options.Queue, items.Count);
+                    var results = contexts.ToDictionary(c => c.Message, c => c.Result);
+                    await consumer.TrackAllAsync(items.Select(i => i.Message), m => consumer._runtime.Tasks.Succeeded(m, results[m])).ConfigureAwait(false);
                     var breaker = consumer.Breaker(handler.Type);
                     await consumer.ReportBreakerAsync(breaker, breaker.RecordSuccess()).ConfigureAwait(false);
                 }

@@ -33,17 +33,21 @@ public sealed partial class QueueConsumer
             var fields = FieldCodec.With(delivery.Entry.Fields, EnvelopeFields.Attempt, (message.Attempt + 1).ToString(CultureInfo.InvariantCulture));
             fields = FieldCodec.With(fields, EnvelopeFields.FirstFailedAt, (message.FirstFailedAt ?? now).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
             var due = now + policy.DelayBefore(message.Attempt + 1, Random.Shared);
-            await ScheduleAgainAsync(delivery, $"{message.Id}:{message.Attempt + 1}", fields, due).ConfigureAwait(false);
+            if (await ScheduleAgainAsync(delivery, $"{message.Id}:{message.Attempt + 1}", fields, due).ConfigureAwait(false))
+            {
+                await TrackAsync(_runtime.Tasks.Enabled ? _runtime.Tasks.Retrying(message, error) : null, message).ConfigureAwait(false);
+            }
+
             _runtime.Telemetry.Retried.Add(1, new KeyValuePair<string, object?>("queue", Options.Queue), new KeyValuePair<string, object?>("type", message.Type));
             _runtime.Statistics.Retried(Options.Queue, 1);
         }
     }
 
     /// <summary>Acknowledges this delivery and puts the message in the delayed set, due at <paramref name="due"/>, in one step.</summary>
-    private async Task ScheduleAgainAsync(Delivery delivery, string member, IReadOnlyList<StreamField> fields, DateTimeOffset due)
+    private async Task<bool> ScheduleAgainAsync(Delivery delivery, string member, IReadOnlyList<StreamField> fields, DateTimeOffset due)
     {
         var p = delivery.Partition;
-        await RunFailureScriptAsync(FailureScripts.Retry.Command(
+        return await RunFailureScriptAsync(FailureScripts.Retry.Command(
             [StreamOf(delivery), _keys.Delayed(p), _keys.DelayedBodies(p)],
             [Options.Group, delivery.Entry.Id, Name, due.ToUnixTimeMilliseconds(), member, FieldCodec.Encode(fields), _keys.Events]), delivery).ConfigureAwait(false);
     }
@@ -77,6 +81,12 @@ public sealed partial class QueueConsumer
         {
             _runtime.Telemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("queue", Options.Queue), new KeyValuePair<string, object?>("reason", reason));
             _runtime.Statistics.DeadLettered(Options.Queue, 1);
+            if (message is not null && _runtime.Tasks.Enabled)
+            {
+                var failedAttempt = reason is "failed" or "non-retriable" or "undecodable-payload";
+                await TrackAsync(_runtime.Tasks.DeadLettered(message, reason, error, failedAttempt), message).ConfigureAwait(false);
+            }
+
             ConsumerLog.Buried(_logger, Name, delivery.Entry.Id, Options.Queue, reason, error?.Message ?? reason);
         }
     }
@@ -85,8 +95,11 @@ public sealed partial class QueueConsumer
     private async Task ParkAsync(Delivery delivery, Message message)
     {
         var p = delivery.Partition;
-        await RunFailureScriptAsync(FailureScripts.Park.Command([StreamOf(delivery), _keys.Parked(p)],
-            [Options.Group, delivery.Entry.Id, Name, message.Id, FieldCodec.Encode(delivery.Entry.Fields)]), delivery).ConfigureAwait(false);
+        if (await RunFailureScriptAsync(FailureScripts.Park.Command([StreamOf(delivery), _keys.Parked(p)],
+            [Options.Group, delivery.Entry.Id, Name, message.Id, FieldCodec.Encode(delivery.Entry.Fields)]), delivery).ConfigureAwait(false))
+        {
+            await TrackAsync(_runtime.Tasks.Enabled ? _runtime.Tasks.Stopped(message) : null, message).ConfigureAwait(false);
+        }
     }
 
     /// <summary>True when the script ran and this consumer still owned the entry; a Redis failure is logged and leaves it pending.</summary>

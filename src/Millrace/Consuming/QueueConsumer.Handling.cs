@@ -136,13 +136,17 @@ public sealed partial class QueueConsumer
 
         try
         {
-            var (outcome, error) = await RunAsync(message, delivery, (context, token) => handler.Invoke(context, token), Options.HandlerTimeout).ConfigureAwait(false);
+            // The task record's "processing" is written while the handler runs, and awaited before its outcome is.
+            var started = TrackAsync(_runtime.Tasks.Enabled ? _runtime.Tasks.Started(message) : null, message);
+            var (outcome, error, result) = await RunAsync(message, delivery, (context, token) => handler.Invoke(context, token), Options.HandlerTimeout).ConfigureAwait(false);
+            await started.ConfigureAwait(false);
             switch (outcome)
             {
                 case Outcome.Succeeded:
                     // Checkpoint: the handler succeeded. Until the ack reaches Redis a crash means one more delivery, never a loss.
                     _acks.Writer.TryWrite((Lane(delivery), delivery.Entry.Id));
                     await ReportBreakerAsync(breaker, breaker.RecordSuccess()).ConfigureAwait(false);
+                    await TrackAsync(_runtime.Tasks.Enabled ? _runtime.Tasks.Succeeded(message, result) : null, message).ConfigureAwait(false);
                     break;
                 case Outcome.Failed:
                     await RecordBreakerFailureAsync(breaker, message.Type, error!).ConfigureAwait(false);
@@ -160,7 +164,7 @@ public sealed partial class QueueConsumer
     }
 
     /// <summary>Runs one handler in its own scope and activity, with metrics and its timeout.</summary>
-    private async Task<(Outcome Outcome, Exception? Error)> RunAsync(Message message, Delivery delivery, Func<MessageContext, CancellationToken, Task> invoke, TimeSpan timeout)
+    private async Task<(Outcome Outcome, Exception? Error, string? Result)> RunAsync(Message message, Delivery delivery, Func<MessageContext, CancellationToken, Task> invoke, TimeSpan timeout)
     {
         var tags = new TagList { _tags[0], _tags[1], { "type", message.Type } };
         var started = Stopwatch.GetTimestamp();
@@ -180,14 +184,15 @@ public sealed partial class QueueConsumer
         {
             try
             {
-                await invoke(new MessageContext(message, delivery.Redelivered, Options.Group, Name, scope.ServiceProvider), cancel.Token).ConfigureAwait(false);
+                var context = new MessageContext(message, delivery.Redelivered, Options.Group, Name, scope.ServiceProvider);
+                await invoke(context, cancel.Token).ConfigureAwait(false);
                 _runtime.Telemetry.Processed.Add(1, tags);
                 _runtime.Statistics.Processed(Options.Queue, 1);
-                return (Outcome.Succeeded, null);
+                return (Outcome.Succeeded, null, context.Result);
             }
             catch (OperationCanceledException) when (_aborting.IsCancellationRequested)
             {
-                return (Outcome.Aborted, null);
+                return (Outcome.Aborted, null, null);
             }
             catch (Exception e)
             {
@@ -198,12 +203,55 @@ public sealed partial class QueueConsumer
                 _runtime.Statistics.Failed(Options.Queue, 1);
                 activity?.SetStatus(ActivityStatusCode.Error, error.Message);
                 ConsumerLog.HandlerFailed(_logger, error, Name, message.Type, message.Id, Options.Queue);
-                return (Outcome.Failed, error);
+                return (Outcome.Failed, error, null);
             }
             finally
             {
                 _runtime.Telemetry.HandlerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes a task record change (nothing when <paramref name="change"/> is null: tracking is off).
+    /// Records are for inspection: a failed write is logged and the message goes on.
+    /// </summary>
+    private async Task TrackAsync(Redis.RedisCommand? change, Message message)
+    {
+        if (change is null)
+        {
+            return;
+        }
+
+        try
+        {
+            (await _runtime.Redis.ExecuteAsync(change, CancellationToken.None).ConfigureAwait(false)).ThrowIfError("task record");
+        }
+        catch (Redis.RedisException e)
+        {
+            ConsumerLog.TrackingFailed(_logger, e, Name, message.Id, Options.Queue);
+        }
+    }
+
+    /// <summary>Writes the same change for many messages in one round trip (a batch's start or success).</summary>
+    private async Task TrackAllAsync(IEnumerable<Message> messages, Func<Message, Redis.RedisCommand> change)
+    {
+        if (!_runtime.Tasks.Enabled)
+        {
+            return;
+        }
+
+        var batch = messages.ToArray();
+        try
+        {
+            foreach (var reply in await _runtime.Redis.ExecuteBatchAsync([.. batch.Select(change)], CancellationToken.None).ConfigureAwait(false))
+            {
+                reply.ThrowIfError("task record");
+            }
+        }
+        catch (Redis.RedisException e)
+        {
+            ConsumerLog.TrackingFailed(_logger, e, Name, batch[0].Id, Options.Queue);
         }
     }
 

@@ -52,7 +52,13 @@ public sealed partial class MillraceAdmin
     {
         var keys = Keys(queue);
         var (p, entryId) = DeadLetter.ParseId(id, keys.Partitions);
+        var letter = _runtime.Tasks.Enabled ? await DeadLetterAsync(queue, id, cancellationToken).ConfigureAwait(false) : null;
         var reply = await Redis.ExecuteAsync(ControlScripts.Requeue.Command([keys.Dead(p), .. keys.LevelStreams(p)], [entryId]), cancellationToken).ConfigureAwait(false);
+        if (!reply.IsNull && letter?.MessageId is { } messageId)
+        {
+            await TrackRequeuedAsync(queue, messageId, cancellationToken).ConfigureAwait(false);
+        }
+
         return !reply.IsNull;
     }
 

@@ -70,6 +70,7 @@ public sealed partial class MillraceAdmin
         {
             if (await UnparkAsync(keys, p, messageId, cancellationToken).ConfigureAwait(false))
             {
+                await TrackRequeuedAsync(queue, messageId, cancellationToken).ConfigureAwait(false);
                 return true;
             }
         }
@@ -99,6 +100,7 @@ public sealed partial class MillraceAdmin
         }
 
         await Redis.ExecuteAsync(new RedisCommand("SREM", [QueueKeys.Registry(_runtime.Prefix), queue], 0), cancellationToken).ConfigureAwait(false);
+        await DeleteTaskRecordsAsync(queue, cancellationToken).ConfigureAwait(false);
         await AnnounceAsync(keys, ControlFields.TerminatedEvent, cancellationToken).ConfigureAwait(false);
     }
 

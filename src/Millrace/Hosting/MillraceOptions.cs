@@ -36,6 +36,9 @@ public sealed class MillraceOptions
     /// <summary>The circuit breaker of message types that have none of their own.</summary>
     public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
 
+    /// <summary>Task records (state by message id, listable by state and type) and lifecycle events; off by default.</summary>
+    public TaskStateOptions TaskState { get; set; } = new();
+
     /// <summary>How concurrency and rate limits are enforced (the limits are set at runtime with <see cref="MillraceAdmin"/>).</summary>
     public FlowControlOptions Flow { get; set; } = new();
 

@@ -43,6 +43,16 @@ internal sealed class MillraceOptionsValidator : IValidateOptions<MillraceOption
             failures.Add($"Millrace:Flow:LimitsRefresh is {options.Flow.LimitsRefresh}; allowed above 0 and up to 1 minute.");
         }
 
+        if (options.TaskState.Ttl < TimeSpan.FromSeconds(1))
+        {
+            failures.Add($"Millrace:TaskState:Ttl is {options.TaskState.Ttl}; it must be at least 1 s.");
+        }
+
+        if (options.TaskState.MaxPayloadBytes < 0 || options.TaskState.MaxErrors < 1 || options.TaskState.EventsMaxLength < 0)
+        {
+            failures.Add($"Millrace:TaskState: MaxPayloadBytes ({options.TaskState.MaxPayloadBytes}) and EventsMaxLength ({options.TaskState.EventsMaxLength}) must be 0 or more, MaxErrors ({options.TaskState.MaxErrors}) at least 1.");
+        }
+
         failures.AddRange(options.Retry.Problems("Millrace:Retry"));
         foreach (var (type, policy) in options.RetryByType)
         {

@@ -24,6 +24,11 @@ internal sealed class MillraceRuntime(IRedisClient redis, MillraceOptions option
 
     private FlowControl? _flow;
 
+    /// <summary>Task records and lifecycle events (written only when enabled).</summary>
+    public TaskTracker Tasks => _tasks ??= new TaskTracker(this);
+
+    private TaskTracker? _tasks;
+
     /// <summary>The prefix of every key: the key prefix plus the namespace, if any.</summary>
     public string Prefix => Options.Prefix;
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Millrace.Redis;
 
 namespace Millrace;
@@ -12,7 +13,7 @@ namespace Millrace;
 /// completed is in Redis; one that failed with a connection error may or may not be (retry with a
 /// dedup key or a fixed id to make the retry safe).
 /// </summary>
-internal sealed class MessagePublisher(MillraceRuntime runtime) : IMessagePublisher
+internal sealed partial class MessagePublisher(MillraceRuntime runtime, ILogger<MessagePublisher>? logger = null) : IMessagePublisher
 {
     private static readonly TimeSpan TrimEvery = TimeSpan.FromSeconds(1);
 
@@ -88,9 +89,48 @@ internal sealed class MessagePublisher(MillraceRuntime runtime) : IMessagePublis
 
         // Trim replies (after the messages) only report how much went; their errors must not fail a publish that succeeded.
         runtime.Telemetry.Published.Add(added, new KeyValuePair<string, object?>("queue", messages[0].Queue));
+        if (runtime.Tasks.Enabled && added > 0)
+        {
+            await TrackAsync(messages, results, now, cancellationToken).ConfigureAwait(false);
+        }
 
         return results;
     }
+
+    /// <summary>
+    /// Records the new messages as pending or scheduled. They are already in Redis: if this write
+    /// fails the publish still succeeded, and the records appear when consumers start them.
+    /// </summary>
+    private async Task TrackAsync(IReadOnlyList<OutgoingMessage> messages, PublishResult[] results, long nowMs, CancellationToken cancellationToken)
+    {
+        var createdAt = DateTimeOffset.FromUnixTimeMilliseconds(nowMs);
+        var commands = new List<RedisCommand>(messages.Count);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (!results[i].Duplicate)
+            {
+                commands.Add(runtime.Tasks.Published(messages[i], results[i].MessageId, results[i].DeliverAt is not null, createdAt));
+            }
+        }
+
+        try
+        {
+            foreach (var reply in await runtime.Redis.ExecuteBatchAsync(commands, cancellationToken).ConfigureAwait(false))
+            {
+                reply.ThrowIfError("task record");
+            }
+        }
+        catch (RedisException e)
+        {
+            if (logger is not null)
+            {
+                TrackingFailed(logger, e, commands.Count, messages[0].Queue);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} messages were published to {Queue} but their task records could not be written; they appear when a consumer starts them")]
+    private static partial void TrackingFailed(ILogger logger, Exception error, int count, string queue);
 
     private string Validate(OutgoingMessage message)
     {
