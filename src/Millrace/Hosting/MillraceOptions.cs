@@ -24,6 +24,12 @@ public sealed class MillraceOptions
     /// <summary>The prefix of every key this process reads and writes: the key prefix, then the namespace.</summary>
     internal string Prefix => string.IsNullOrEmpty(Namespace) ? KeyPrefix : $"{KeyPrefix}:ns:{Namespace}";
 
+    /// <summary>
+    /// The backup producer: when set, publishes that cannot reach Redis go to this durable local
+    /// journal and are replayed in order when Redis is back (docs/backup-producer.md). Null: off.
+    /// </summary>
+    public BackupJournalOptions? BackupJournal { get; set; }
+
     /// <summary>How long a dedup key is remembered when a message does not say.</summary>
     public TimeSpan DefaultDedupTtl { get; set; } = TimeSpan.FromHours(24);
 

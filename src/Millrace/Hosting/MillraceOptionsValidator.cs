@@ -95,6 +95,8 @@ internal sealed class MillraceOptionsValidator : IValidateOptions<MillraceOption
         }
 
         failures.AddRange(options.Retention.Problems());
+        failures.AddRange(BackupJournalOptionsProblems.Of(options));
+
         foreach (var job in options.CronJobs)
         {
             var who = $"Cron job '{job.Name}'";

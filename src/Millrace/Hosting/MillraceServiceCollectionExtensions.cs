@@ -48,7 +48,7 @@ public static class MillraceServiceCollectionExtensions
             sp.GetRequiredService<MillraceTelemetry>(),
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => sp.GetRequiredService<MillraceBuilder>().Handlers);
-        services.TryAddSingleton<IMessagePublisher, MessagePublisher>();
+        BackupJournalServices.AddPublisher(services);   // MessagePublisher, or the backup producer around it
         services.TryAddSingleton(sp => new MillraceAdmin(sp.GetRequiredService<MillraceRuntime>()));
         services.TryAddSingleton(sp => new MillraceWorkers(
             sp.GetRequiredService<MillraceRuntime>(),
