@@ -42,6 +42,9 @@ public sealed class MillraceOptions
     /// <summary>The circuit breaker of message types that have none of their own.</summary>
     public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
 
+    /// <summary>Threshold alerts sent to a webhook; off until <see cref="AlertOptions.WebhookUrl"/> is set.</summary>
+    public AlertOptions Alerts { get; set; } = new();
+
     /// <summary>Task records (state by message id, listable by state and type) and lifecycle events; off by default.</summary>
     public TaskStateOptions TaskState { get; set; } = new();
 

@@ -43,6 +43,29 @@ internal sealed class MillraceOptionsValidator : IValidateOptions<MillraceOption
             failures.Add($"Millrace:Flow:LimitsRefresh is {options.Flow.LimitsRefresh}; allowed above 0 and up to 1 minute.");
         }
 
+        if (options.Alerts.WebhookUrl is { } webhook && (!webhook.IsAbsoluteUri || (webhook.Scheme != Uri.UriSchemeHttp && webhook.Scheme != Uri.UriSchemeHttps)))
+        {
+            failures.Add($"Millrace:Alerts:WebhookUrl is '{webhook}'; it must be an absolute http or https URL.");
+        }
+
+        if (options.Alerts.Interval < TimeSpan.FromMilliseconds(100) || options.Alerts.Window < TimeSpan.FromMinutes(1) || options.Alerts.Window > TimeSpan.FromHours(2))
+        {
+            failures.Add($"Millrace:Alerts: Interval ({options.Alerts.Interval}) must be at least 100 ms and Window ({options.Alerts.Window}) between 1 minute and 2 hours.");
+        }
+
+        foreach (var rule in options.Alerts.Rules)
+        {
+            if (rule.Queue is not null)
+            {
+                Check(() => QueueName.Validate(rule.Queue));
+            }
+
+            if (rule.Threshold < 0 || double.IsNaN(rule.Threshold) || (rule.Metric == AlertMetric.FailureRate && rule.Threshold > 1))
+            {
+                failures.Add($"Millrace:Alerts: the {rule.Metric} rule has threshold {rule.Threshold}; it must be 0 or more (a failure rate at most 1).");
+            }
+        }
+
         if (options.TaskState.Ttl < TimeSpan.FromSeconds(1))
         {
             failures.Add($"Millrace:TaskState:Ttl is {options.TaskState.Ttl}; it must be at least 1 s.");

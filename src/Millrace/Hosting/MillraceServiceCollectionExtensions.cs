@@ -59,6 +59,10 @@ public static class MillraceServiceCollectionExtensions
         services.AddHostedService(sp => new RetentionService(
             sp.GetRequiredService<MillraceRuntime>(),
             sp.GetService<Microsoft.Extensions.Logging.ILogger<RetentionService>>() ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<RetentionService>.Instance));
+        services.AddHostedService(sp => new AlertMonitor(
+            sp.GetRequiredService<MillraceRuntime>(),
+            sp.GetRequiredService<MillraceAdmin>(),
+            sp.GetService<Microsoft.Extensions.Logging.ILogger<AlertMonitor>>() ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<AlertMonitor>.Instance));
         services.AddHostedService(sp => new StatisticsFlusher(
             sp.GetRequiredService<MillraceRuntime>(),
             sp.GetService<Microsoft.Extensions.Logging.ILogger<StatisticsFlusher>>() ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<StatisticsFlusher>.Instance));
