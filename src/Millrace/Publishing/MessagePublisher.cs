@@ -18,6 +18,7 @@ internal sealed partial class MessagePublisher(MillraceRuntime runtime, ILogger<
     private static readonly TimeSpan TrimEvery = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<string, long> _lastTrim = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> _declared = new(StringComparer.Ordinal);
     private int _roundRobin = -1;
 
     public async Task<PublishResult> PublishAsync(OutgoingMessage message, CancellationToken cancellationToken = default)
@@ -34,6 +35,7 @@ internal sealed partial class MessagePublisher(MillraceRuntime runtime, ILogger<
             return [];
         }
 
+        await DeclareOnceAsync(messages, cancellationToken).ConfigureAwait(false);
         using var activity = MillraceTelemetry.Activities.HasListeners()
             ? MillraceTelemetry.Activities.StartActivity($"publish {messages[0].Queue}", ActivityKind.Producer)
             : null;
@@ -95,6 +97,33 @@ internal sealed partial class MessagePublisher(MillraceRuntime runtime, ILogger<
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// The first publish of a queue in this process records it in the queue registry (so operators
+    /// see it before any consumer starts) and checks that its partition count agrees with Redis.
+    /// </summary>
+    private async ValueTask DeclareOnceAsync(IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var queue = messages[i].Queue;
+            if (queue is null || (i > 0 && queue == messages[i - 1].Queue))
+            {
+                continue;
+            }
+
+            var declared = _declared.GetOrAdd(queue, q => runtime.DeclareAsync(q, CancellationToken.None));
+            try
+            {
+                await declared.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _declared.TryRemove(KeyValuePair.Create(queue, declared));   // try again at the next publish
+                throw;
+            }
+        }
     }
 
     /// <summary>
