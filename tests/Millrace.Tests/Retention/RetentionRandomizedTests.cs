@@ -60,12 +60,19 @@ public sealed class RetentionRandomizedTests(ITestOutputHelper output)
             }
             else
             {
-                var policy = new RetentionPolicy { MaxAge = TimeSpan.Zero, MinCount = random.Next(50, 300) };
+                var policy = new RetentionPolicy { MaxAge = TimeSpan.FromMilliseconds(random.Next(3) * 100), MinCount = random.Next(50, 300) };
+                var lengthBefore = await kit.Redis.XLenAsync(kit.Stream);
                 var result = await kit.Admin.CleanupAsync(kit.Queue, policy);
+                var nowAfter = await kit.NowAsync();
                 cleanups++;
                 deleted += result.Deleted;
+                var when = $"cleanup {cleanups} (step {step}, seed {seed}, {policy})";
                 Assert.Empty(result.IgnoredGroups);
-                await AssertNothingUnacknowledgedIsGoneAsync(kit, added, acked, $"cleanup {cleanups} (step {step}, seed {seed}, {policy})");
+                await AssertNothingUnacknowledgedIsGoneAsync(kit, added, acked, when);
+                var lengthAfter = await kit.Redis.XLenAsync(kit.Stream);
+                Assert.True(lengthAfter >= Math.Min(policy.MinCount, lengthBefore), $"After {when}: {lengthAfter} entries left of {lengthBefore}; MinCount is {policy.MinCount}.");
+                Assert.Equal(lengthBefore - result.Deleted, lengthAfter);
+                AssertOnlyOldEntriesAreGone(added, (await kit.IdsAsync()).ToHashSet(StringComparer.Ordinal), nowAfter - (long)policy.MaxAge.TotalMilliseconds, when);
             }
         }
 
@@ -88,6 +95,13 @@ public sealed class RetentionRandomizedTests(ITestOutputHelper output)
             async () => (await kit.Admin.CleanupAsync(kit.Queue, finalPolicy)).Streams[0].Length,
             length => length == MinCount, TimeSpan.FromSeconds(10), $"the stream to shrink to {MinCount} entries once everything is acknowledged (seed {seed})");
         Assert.Equal(added.TakeLast(MinCount), await kit.IdsAsync());
+    }
+
+    /// <summary>Every entry gone was older than MaxAge when the cleanup ran (its id time is below the cutoff, taken after the run as an upper bound).</summary>
+    private static void AssertOnlyOldEntriesAreGone(IReadOnlyList<string> added, HashSet<string> present, long cutoffMs, string when)
+    {
+        var tooYoung = added.Where(id => !present.Contains(id) && long.Parse(id[..id.IndexOf('-', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture) >= cutoffMs).ToArray();
+        Assert.True(tooYoung.Length == 0, $"After {when}: {tooYoung.Length} entries younger than MaxAge were deleted, first {string.Join(", ", tooYoung.Take(5))} (cutoff {cutoffMs}).");
     }
 
     private static async Task AssertNothingUnacknowledgedIsGoneAsync(
