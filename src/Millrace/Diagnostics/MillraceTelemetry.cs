@@ -14,10 +14,18 @@ public sealed class MillraceTelemetry : IDisposable
 
     private readonly Meter _meter;
 
-    /// <summary>Creates the instruments on a meter from <paramref name="meters"/> (or a private one).</summary>
-    public MillraceTelemetry(IMeterFactory? meters = null)
+    /// <summary>
+    /// Creates the instruments on a meter from <paramref name="meters"/> (or a private one). With a
+    /// <paramref name="namespace"/>, the meter carries the tag <c>millrace.namespace</c>, so one tenant's
+    /// measurements are told apart from another's wherever they are exported.
+    /// </summary>
+    public MillraceTelemetry(IMeterFactory? meters = null, string? @namespace = null)
     {
-        _meter = meters?.Create(Name) ?? new Meter(Name);
+        var options = new MeterOptions(Name)
+        {
+            Tags = string.IsNullOrEmpty(@namespace) ? null : [new KeyValuePair<string, object?>("millrace.namespace", @namespace)],
+        };
+        _meter = meters?.Create(options) ?? new Meter(options);
         Published = _meter.CreateCounter<long>("millrace.messages.published", "{message}", "Messages added to a queue.");
         Processed = _meter.CreateCounter<long>("millrace.messages.processed", "{message}", "Messages whose handler succeeded and that were acknowledged.");
         Failed = _meter.CreateCounter<long>("millrace.messages.failed", "{message}", "Handler runs that threw or timed out, and messages that could not be read.");

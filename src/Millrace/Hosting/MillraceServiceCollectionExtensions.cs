@@ -40,7 +40,9 @@ public static class MillraceServiceCollectionExtensions
         services.AddOptions<MillraceOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MillraceOptions>, MillraceOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new MillraceTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton(sp => new MillraceTelemetry(
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetRequiredService<IOptions<MillraceOptions>>().Value.Namespace));
         services.TryAddSingleton<IRedisClient>(sp => RedisClient.Create(sp.GetRequiredService<IOptions<MillraceOptions>>().Value.ResolveRedis()));
         services.TryAddSingleton(sp => new MillraceRuntime(
             sp.GetRequiredService<IRedisClient>(),
