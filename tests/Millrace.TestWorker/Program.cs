@@ -10,6 +10,13 @@
 // handling records nothing. --max-attempts and --retry-delay-ms set the retry policy (no jitter);
 // --breaker-threshold sets the circuit breaker (0 turns it off). Without these flags nothing changes.
 //
+// Flow control (tests/Millrace.Tests/Flow): --probe-concurrency <type> makes the handler of that type (registered
+// beside "work" when it is another type) record, from inside the handler, how many handlers of it run at once over
+// every process: on start one script adds 1 to this process's field of the hash <record>:inflight, sums the
+// fields, raises <record>:max to the sum and appends "<server ms>:<sum>:<pid>" to the list <record>:starts; on
+// the way out it subtracts 1 (a SIGKILLed process leaves its field behind: the test deletes it by pid).
+// --flow-lease-ms and --limits-refresh-ms set MillraceOptions.Flow.
+//
 // Protocol on stdout: "READY <consumer name>..." once the host has started, "STOPPED <reason>" once it
 // has stopped (reason: Requested or QueueDeleted). SIGTERM/SIGINT stop it gracefully (console lifetime);
 // exit code 0 after a graceful stop. Logs (warnings and up) go to stderr.
@@ -31,7 +38,8 @@ catch (ArgumentException e)
     Console.Error.WriteLine("usage: --redis <connection string> --prefix <key prefix> --queue <name> --record <redis key> " +
         "[--group workers] [--consumers 1] [--name <consumer name>] [--concurrency 16] [--partitions 1] " +
         "[--visibility-ms 30000] [--shutdown-ms 30000] [--handler-delay-ms 0] [--watch-stdin] " +
-        "[--fail-rate 0] [--max-attempts <n>] [--retry-delay-ms <ms>] [--breaker-threshold <n>]");
+        "[--fail-rate 0] [--max-attempts <n>] [--retry-delay-ms <ms>] [--breaker-threshold <n>] " +
+        "[--probe-concurrency <type>] [--flow-lease-ms <ms>] [--limits-refresh-ms <ms>]");
     return 64;
 }
 
@@ -51,6 +59,9 @@ var failRate = Fraction("fail-rate", 0);
 int? maxAttempts = Optional("max-attempts") is null ? null : Number("max-attempts", 1);
 int? retryDelayMs = Optional("retry-delay-ms") is null ? null : Number("retry-delay-ms", 0);
 int? breakerThreshold = Optional("breaker-threshold") is null ? null : Number("breaker-threshold", 0);
+var probeType = Optional("probe-concurrency");
+int? flowLeaseMs = Optional("flow-lease-ms") is null ? null : Number("flow-lease-ms", 0);
+int? limitsRefreshMs = Optional("limits-refresh-ms") is null ? null : Number("limits-refresh-ms", 0);
 
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = false });
 builder.Logging.ClearProviders();
@@ -78,6 +89,16 @@ var millrace = builder.Services.AddMillrace(o =>
         {
             o.CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = threshold };
         }
+
+        if (flowLeaseMs is { } leaseMs)
+        {
+            o.Flow.ConcurrencyLeaseTime = TimeSpan.FromMilliseconds(leaseMs);
+        }
+
+        if (limitsRefreshMs is { } refreshMs)
+        {
+            o.Flow.LimitsRefresh = TimeSpan.FromMilliseconds(refreshMs);
+        }
     })
     .AddQueue(queue, q => q.Partitions = partitions);
 for (var i = 1; i <= consumers; i++)
@@ -102,22 +123,11 @@ for (var i = 1; i <= consumers; i++)
     });
 }
 
-millrace.AddHandler("work", async (context, token) =>
+millrace.AddHandler("work", Handle);
+if (probeType is not null && probeType != "work")
 {
-    if (handlerDelay > TimeSpan.Zero)
-    {
-        await Task.Delay(handlerDelay, token);
-    }
-
-    if (failRate > 0 && FailureDice.Fails(context.Message.Id, context.Message.Attempt, failRate))
-    {
-        throw new InvalidOperationException($"Injected failure (--fail-rate {failRate.ToString(CultureInfo.InvariantCulture)}) of message {context.Message.Id}, attempt {context.Message.Attempt}.");
-    }
-
-    // Once handled, always recorded: not cancelled by the shutdown deadline half-way.
-    var client = context.Services.GetRequiredService<IRedisClient>();
-    await client.HIncrementAsync(record, context.Message.Id, 1, CancellationToken.None);
-});
+    millrace.AddHandler(probeType, Handle);
+}
 
 using var host = builder.Build();
 await host.StartAsync();
@@ -148,6 +158,44 @@ var reasons = workers.Consumers.Select(c => c.Done.IsCompletedSuccessfully ? c.D
 Console.Out.WriteLine($"STOPPED {string.Join(',', reasons)}");
 Console.Out.Flush();
 return reasons.Contains("NotStopped") ? 1 : 0;
+
+async Task Handle(MessageContext context, CancellationToken token)
+{
+    var probing = probeType is not null && context.Message.Type == probeType;
+    if (probing)
+    {
+        await ConcurrencyProbe.EnterAsync(context.Services.GetRequiredService<IRedisClient>(), record);
+    }
+
+    try
+    {
+        await WorkAsync(context, token);
+    }
+    finally
+    {
+        if (probing)
+        {
+            await ConcurrencyProbe.ExitAsync(context.Services.GetRequiredService<IRedisClient>(), record);
+        }
+    }
+}
+
+async Task WorkAsync(MessageContext context, CancellationToken token)
+{
+    if (handlerDelay > TimeSpan.Zero)
+    {
+        await Task.Delay(handlerDelay, token);
+    }
+
+    if (failRate > 0 && FailureDice.Fails(context.Message.Id, context.Message.Attempt, failRate))
+    {
+        throw new InvalidOperationException($"Injected failure (--fail-rate {failRate.ToString(CultureInfo.InvariantCulture)}) of message {context.Message.Id}, attempt {context.Message.Attempt}.");
+    }
+
+    // Once handled, always recorded: not cancelled by the shutdown deadline half-way.
+    var client = context.Services.GetRequiredService<IRedisClient>();
+    await client.HIncrementAsync(record, context.Message.Id, 1, CancellationToken.None);
+}
 
 string Required(string flag) =>
     Optional(flag) ?? throw new InvalidOperationException($"Millrace.TestWorker: --{flag} is required.");
@@ -220,4 +268,31 @@ internal static class FailureDice
         hash ^= hash >> 33;
         return hash % 1_000_000UL < (ulong)(rate * 1_000_000);
     }
+}
+
+/// <summary>
+/// Counts the handlers of the probed type running at once over every worker process, in Redis, atomically:
+/// the current count per process (hash <c>record:inflight</c>, field = pid), the largest total seen
+/// (<c>record:max</c>) and a timeline of starts (<c>record:starts</c>: "server ms:total:pid").
+/// </summary>
+internal static class ConcurrencyProbe
+{
+    private static readonly RedisScript Enter = new("""
+        redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+        local total = 0
+        for _, v in ipairs(redis.call('HVALS', KEYS[1])) do total = total + tonumber(v) end
+        if total > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], total) end
+        local t = redis.call('TIME')
+        local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        redis.call('RPUSH', KEYS[3], string.format('%d:%d:%s', ms, total, ARGV[1]))
+        return total
+        """);
+
+    private static readonly string Pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+
+    public static Task EnterAsync(IRedisClient redis, string record) =>
+        redis.ExecuteAsync(Enter.Command([$"{record}:inflight", $"{record}:max", $"{record}:starts"], [Pid]), CancellationToken.None);
+
+    public static Task ExitAsync(IRedisClient redis, string record) =>
+        redis.ExecuteAsync(new RedisCommand("HINCRBY", [$"{record}:inflight", Pid, -1], 0), CancellationToken.None);
 }
