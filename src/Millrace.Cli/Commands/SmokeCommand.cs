@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Millrace.Cli.Hosting;
 using Millrace.Redis;
 
 namespace Millrace.Cli.Commands;
@@ -19,22 +20,11 @@ internal static class SmokeCommand
 
     private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        RedisOptions options;
-        try
+        await using var host = CliHost.Create(parse);
+        var options = host.Redis.Options;
         {
-            options = GlobalOptions.RedisOptions(parse);
-            options.Validate();
-        }
-        catch (RedisConfigurationException e)
-        {
-            await Console.Error.WriteLineAsync($"millrace: {e.Message}").ConfigureAwait(false);
-            return ExitCodes.BadInput;
-        }
-
-        try
-        {
-            await using var redis = await RedisClient.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
-            var stream = $"millrace:smoke:{Guid.NewGuid():N}";
+            var redis = host.Redis;
+            var stream = $"{host.Options.KeyPrefix}:smoke:{Guid.NewGuid():N}";
             var clock = Stopwatch.StartNew();
             await redis.XGroupCreateAsync(stream, "smoke", "$", cancellationToken: cancellationToken).ConfigureAwait(false);
             var id = await redis.XAddAsync(stream, [new StreamField("task_id", Guid.NewGuid().ToString()), new StreamField("payload", "default-task"), new StreamField("created_at", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture))], cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -50,16 +40,6 @@ internal static class SmokeCommand
 
             Console.WriteLine($"smoke ok: published {id} to Redis at {options}, read it back through a consumer group and acknowledged it in {clock.Elapsed.TotalMilliseconds:0.0} ms (payload '{read[0].GetString("payload")}').");
             return ExitCodes.Ok;
-        }
-        catch (RedisConnectionException e)
-        {
-            await Console.Error.WriteLineAsync($"millrace: {e.Message}").ConfigureAwait(false);
-            return ExitCodes.Unreachable;
-        }
-        catch (RedisException e)
-        {
-            await Console.Error.WriteLineAsync($"millrace: {e.Message}").ConfigureAwait(false);
-            return ExitCodes.Failed;
         }
     }
 }
