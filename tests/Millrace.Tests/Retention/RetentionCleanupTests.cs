@@ -1,4 +1,5 @@
 using Millrace.Redis;
+using Millrace.Redis.Tests.Support;
 
 namespace Millrace.Tests.Retention;
 
@@ -113,6 +114,36 @@ public sealed class RetentionCleanupTests
         }
 
         Assert.Equal(dead, await kit.IdsAsync(kit.Keys.Dead(0)));
+    }
+
+    [Fact]
+    public async Task Given_a_partitioned_queue_on_Cluster_When_cleaned_Then_every_partition_is_cleaned_up_to_its_oldest_pending_entry()
+    {
+        await using var kit = await RetentionKit.StartAsync(
+            configureQueue: q => q.Partitions = 3,
+            configureRetention: r => r.InactiveGroupTimeout = TimeSpan.FromMinutes(10),
+            redis: await RedisTopology.ClusterOptionsAsync());
+        var old = await kit.NowAsync() - 3_600_000;
+        var kept = new List<string>();
+        for (var p = 0; p < 3; p++)
+        {
+            var stream = kit.Keys.Stream(p);
+            var ids = await kit.AddAtAsync(old, 30, stream);
+            await kit.CreateGroupAsync("workers", stream: stream);
+            await kit.AckAsync("workers", (await kit.ReadAsync("workers", "c1", 30, stream)).Where((_, i) => i != 20).ToArray(), stream);   // entry 20 stays pending
+            kept.AddRange(ids.Skip(20));
+        }
+
+        var result = await kit.Admin.CleanupAsync(kit.Queue, KeepNothing);
+
+        Assert.Equal(3 * 20, result.Deleted);
+        var left = new List<string>();
+        for (var p = 0; p < 3; p++)
+        {
+            left.AddRange(await kit.IdsAsync(kit.Keys.Stream(p)));
+        }
+
+        Assert.Equal(kept, left);
     }
 
     [Fact]

@@ -32,13 +32,16 @@ internal sealed class RetentionKit : IAsyncDisposable
     public string StreamOf(string queue) => Host.Services.GetRequiredService<MillraceRuntime>().Keys(queue).Stream(0);
 
     public static async Task<RetentionKit> StartAsync(
-        string queue = "orders", Action<QueueOptions>? configureQueue = null, Action<RetentionOptions>? configureRetention = null, string[]? otherQueues = null)
+        string queue = "orders", Action<QueueOptions>? configureQueue = null, Action<RetentionOptions>? configureRetention = null, string[]? otherQueues = null,
+        RedisOptions? redis = null)
     {
-        var host = await TestHost.StartAsync(m =>
-        {
-            m.AddQueue(queue, configureQueue);
-            m.Services.Configure<MillraceOptions>(o => configureRetention?.Invoke(o.Retention));
-        });
+        var host = await TestHost.StartAsync(
+            m =>
+            {
+                m.AddQueue(queue, configureQueue);
+                m.Services.Configure<MillraceOptions>(o => configureRetention?.Invoke(o.Retention));
+            },
+            redis: redis);
         foreach (var q in (otherQueues ?? []).Prepend(queue))
         {
             await host.Services.GetRequiredService<MillraceRuntime>().DeclareAsync(q, CancellationToken.None);
