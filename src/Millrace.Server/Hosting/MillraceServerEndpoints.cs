@@ -23,6 +23,18 @@ public static class MillraceServerEndpoints
         EnsureRegistered(app.Services);
         _ = app.Services.GetRequiredService<ApiKeyStore>();   // validates the settings and logs a generated key now, not at the first request
 
+        app.Use(async (context, next) =>
+        {
+            await next(context).ConfigureAwait(false);
+
+            // Routing refuses a body whose Content-Type an endpoint does not accept with a bare 415: say why.
+            if (context.Response.StatusCode == StatusCodes.Status415UnsupportedMediaType && !context.Response.HasStarted
+                && context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
+            {
+                await Problems.Write(context, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
+                    $"Send the body as JSON with Content-Type: application/json (got {context.Request.ContentType ?? "no Content-Type"}). Nothing was changed.").ConfigureAwait(false);
+            }
+        });
         app.UseAuthentication();
         app.UseMiddleware<AuditMiddleware>();
         app.UseAuthorization();
