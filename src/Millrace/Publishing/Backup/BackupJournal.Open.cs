@@ -87,6 +87,7 @@ internal sealed partial class BackupJournal
             Log.TornTailCut(_logger, Path, end, length - end);
             RandomAccess.SetLength(_file, end);
             RandomAccess.FlushToDisk(_file);
+            _reader.Reset();   // the scan's window still holds the cut bytes; appends will overwrite them
         }
 
         if (resumeAt > end)

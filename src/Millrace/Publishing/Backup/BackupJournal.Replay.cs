@@ -117,6 +117,7 @@ internal sealed partial class BackupJournal
 
                 _journaling = false;
                 _unreachableSince = null;
+                EndDrainLocked();   // the publishes that waited now go direct, after everything journaled
                 SignalLocked();
                 return true;
             }

@@ -40,6 +40,7 @@ internal sealed partial class BackupJournal : IDisposable
     private long _reservedEnd;      // committed end plus the appends queued to be written
     private long _replayedOffset;   // every record below is in Redis (and the checkpoint says so)
     private bool _journaling;
+    private TaskCompletionSource? _draining;   // set while the replayer replays the last records: new appends wait for it
     private DateTimeOffset? _unreachableSince;
     private TaskCompletionSource _changed = NewSignal();
     private Exception? _broken;
@@ -99,8 +100,9 @@ internal sealed partial class BackupJournal : IDisposable
     /// <summary>
     /// Journals <paramref name="messages"/> (ids assigned, delays absolute) and returns once they are
     /// on disk. Returns false without journaling when <paramref name="onlyWhileJournaling"/> is set and
-    /// the journal has meanwhile gone back to direct mode (the caller then publishes directly).
-    /// Throws <see cref="BackupJournalFullException"/> when the records do not fit: nothing is journaled.
+    /// the journal has meanwhile gone back to direct mode, or was draining (the caller then looks again:
+    /// direct if the switch happened, the journal if replay failed). Throws
+    /// <see cref="BackupJournalFullException"/> when the records do not fit: nothing is journaled.
     /// </summary>
     public async Task<bool> AppendAsync(IReadOnlyList<OutgoingMessage> messages, bool onlyWhileJournaling, CancellationToken cancellationToken)
     {
@@ -113,10 +115,34 @@ internal sealed partial class BackupJournal : IDisposable
         }
 
         var pending = new PendingAppend(buffer.Written);
+        Task? drained = null;
         lock (_sync)
         {
             ThrowIfUnusable();
             if (onlyWhileJournaling && !_journaling)
+            {
+                return false;
+            }
+
+            if (onlyWhileJournaling && _draining is { } draining)
+            {
+                drained = draining.Task;
+            }
+        }
+
+        if (drained is not null)
+        {
+            // The replayer is putting the last records into Redis and will then switch to direct
+            // publishing: wait (about one round trip) instead of adding more behind them, so the switch
+            // always comes even under a steady stream of publishes.
+            await drained.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        lock (_sync)
+        {
+            ThrowIfUnusable();
+            if (onlyWhileJournaling && (!_journaling || _draining is not null))
             {
                 return false;
             }
@@ -180,6 +206,7 @@ internal sealed partial class BackupJournal : IDisposable
             _disposed = true;
             abandoned = _queue;
             _queue = [];
+            EndDrainLocked();
             SignalLocked();
         }
 
@@ -295,6 +322,33 @@ internal sealed partial class BackupJournal : IDisposable
         {
             throw new IOException(_broken.Message, _broken);
         }
+    }
+
+    /// <summary>
+    /// The replayer has caught up with what is on disk: from now on new publishes wait instead of
+    /// being journaled, until <see cref="TryFinishAsync"/> switches to direct or <see cref="EndDrain"/> gives up.
+    /// </summary>
+    public void BeginDrain()
+    {
+        lock (_sync)
+        {
+            _draining ??= NewSignal();
+        }
+    }
+
+    /// <summary>Stops draining (replay failed): waiting publishes go to the journal again.</summary>
+    public void EndDrain()
+    {
+        lock (_sync)
+        {
+            EndDrainLocked();
+        }
+    }
+
+    private void EndDrainLocked()
+    {
+        _draining?.TrySetResult();
+        _draining = null;
     }
 
     private void SignalLocked()

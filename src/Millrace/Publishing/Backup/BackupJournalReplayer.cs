@@ -33,6 +33,18 @@ internal sealed partial class BackupJournalReplayer(
             return;   // no backup journal configured
         }
 
+        try
+        {
+            await ReplayAsync(journal, options, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            journal.EndDrain();   // however the loop ends, no publish may stay held back
+        }
+    }
+
+    private async Task ReplayAsync(BackupJournal journal, BackupJournalOptions options, CancellationToken stoppingToken)
+    {
         var interval = options.ReplayInterval;
         long replayed = 0;
         var failures = 0;
@@ -65,6 +77,12 @@ internal sealed partial class BackupJournalReplayer(
 
                 await redis.PublishBatchAsync(ForReplay(batch.Messages), stoppingToken).ConfigureAwait(false);
                 journal.RecordReplayed(batch);
+                if (batch.Messages.Count < options.ReplayBatchSize && batch.End - batch.Start < MaxBatchBytes)
+                {
+                    // Caught up with the disk: hold new publishes back for the final round so the switch to direct comes.
+                    journal.BeginDrain();
+                }
+
                 replayed += batch.Messages.Count;
                 if (failures > 0)
                 {
@@ -74,10 +92,12 @@ internal sealed partial class BackupJournalReplayer(
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
+                journal.EndDrain();
                 return;   // shutdown; an unrecorded batch is replayed again by the next process (dedup keys make that safe)
             }
             catch (BackupJournalCorruptException e)
             {
+                journal.EndDrain();
                 Log.ReplayStopped(logger, e, journal.Path);
                 journal.MarkReplayStopped(e.Message);
                 return;   // stopped loudly; publishes keep being journaled until the journal is full or the process restarts
@@ -88,6 +108,7 @@ internal sealed partial class BackupJournalReplayer(
             }
             catch (Exception e) when (PublishFailure.Classify(e, options.ReplayBatchSize) != PublishFailureKind.NotAnOutage)
             {
+                journal.EndDrain();
                 journal.MarkUnreachable(runtime.Time.GetUtcNow());
                 if (failures++ == 0)
                 {
@@ -100,6 +121,7 @@ internal sealed partial class BackupJournalReplayer(
             {
                 // Redis refused a record (or the journal file failed): the journal is kept as it is and
                 // the batch is tried again; every attempt is logged as an error until it goes through.
+                journal.EndDrain();
                 Log.ReplayFailed(logger, e, journal.Path, interval);
                 await Delay(interval, stoppingToken).ConfigureAwait(false);
             }
