@@ -23,8 +23,11 @@ public sealed class RetentionRandomizedTests(ITestOutputHelper output)
         var seed = Environment.TickCount;
         output.WriteLine($"seed {seed}");
         var random = new Random(seed);
-        // A small batch, so one cleanup takes several script calls (the batched path is what runs).
-        await using var kit = await RetentionKit.StartAsync(configureRetention: r => r.BatchSize = 97);
+        // Small batches, so one cleanup takes several script calls; below or above a stream node's
+        // 100 entries, so the exact path alone or whole-node trimming plus the exact path both run.
+        var batch = random.Next(40, 400);
+        output.WriteLine($"batch {batch}");
+        await using var kit = await RetentionKit.StartAsync(configureRetention: r => r.BatchSize = batch);
         foreach (var group in Groups)
         {
             await kit.CreateGroupAsync(group);
@@ -66,7 +69,7 @@ public sealed class RetentionRandomizedTests(ITestOutputHelper output)
                 var nowAfter = await kit.NowAsync();
                 cleanups++;
                 deleted += result.Deleted;
-                var when = $"cleanup {cleanups} (step {step}, seed {seed}, {policy})";
+                var when = $"cleanup {cleanups} (step {step}, seed {seed}, batch {batch}, {policy})";
                 Assert.Empty(result.IgnoredGroups);
                 await AssertNothingUnacknowledgedIsGoneAsync(kit, added, acked, when);
                 var lengthAfter = await kit.Redis.XLenAsync(kit.Stream);
