@@ -238,6 +238,26 @@ public sealed class LifecycleEventTests(ITestOutputHelper output)
         });
     }
 
+    [Fact]
+    public async Task Given_an_event_id_with_a_bad_sequence_when_reading_or_following_events_then_it_fails_with_an_ArgumentException()
+    {
+        await using var host = await TestHost.StartAsync(m => m.Tracking());
+        var admin = host.Admin();
+        await host.Publisher.PublishAsync(Send("x"));
+
+        // A good time and a bad sequence: rejected as bad input, not sent to Redis to fail there.
+        var read = await Record.ExceptionAsync(() => admin.EventsAsync("1700000000000-x", 10));
+        Assert.True(read is ArgumentException, $"Expected an ArgumentException for the event id '1700000000000-x', but got {read?.GetType().Name ?? "none"}: {read?.Message}");
+        var follow = await Record.ExceptionAsync(async () =>
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await foreach (var _ in admin.FollowEventsAsync("1700000000000-", stop.Token))
+            {
+            }
+        });
+        Assert.True(follow is ArgumentException, $"Expected an ArgumentException for the event id '1700000000000-', but got {follow?.GetType().Name ?? "none"}: {follow?.Message}");
+    }
+
     private static void AssertInOrder(IReadOnlyList<LifecycleEvent> events)
     {
         for (var i = 1; i < events.Count; i++)
