@@ -16,7 +16,7 @@ internal static class BackupJournalServices
 {
     public static void AddPublisher(IServiceCollection services)
     {
-        services.TryAddSingleton(sp => new MessagePublisher(sp.GetRequiredService<MillraceRuntime>()));
+        services.TryAddSingleton(sp => new MessagePublisher(sp.GetRequiredService<MillraceRuntime>(), sp.GetService<ILogger<MessagePublisher>>()));
         services.TryAddSingleton(sp => Options(sp) is { } options
             ? BackupJournal.Open(options.Directory, options.MaxBytes, sp.GetRequiredService<TimeProvider>(), Logger<BackupJournal>(sp))
             : throw new InvalidOperationException("No backup journal is configured (MillraceOptions.BackupJournal is null)."));
