@@ -16,6 +16,13 @@ if ! deploy/redis/topology.sh start standalone acl tls sentinel cluster; then
   exit 1
 fi
 
+# The dashboard's browser tests drive Debian's headless chromium (installed from apt when missing).
+if ! deploy/browser/install.sh; then
+  echo "test.sh: could not install chromium for the dashboard's browser tests (see above)" >&2
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
 if ! dotnet build Millrace.slnx -c Debug -nologo -v quiet; then
   echo "test.sh: the build failed (see above)" >&2
   echo "0 passed, 1 failed, 0 skipped"
