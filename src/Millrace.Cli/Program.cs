@@ -68,6 +68,7 @@ public static class Program
 
         root.Subcommands.Add(PublishCommand.Create());
         root.Subcommands.Add(WorkerCommand.Create());
+        root.Subcommands.Add(ServerCommand.Create());
         root.Subcommands.Add(StatsCommand.Create());
         root.Subcommands.Add(QueuesCommand.Create());
         root.Subcommands.Add(TasksCommand.Create());

@@ -14,6 +14,11 @@ internal sealed class OneLineLogFormatter() : ConsoleFormatter(FormatterName)
 
     public override void Write<TState>(in LogEntry<TState> logEntry, Microsoft.Extensions.Logging.IExternalScopeProvider? scopeProvider, TextWriter textWriter)
     {
+        if (logEntry.Exception is Demo.DemoFailureException)
+        {
+            return;   // the demo's own failures: the fail handler prints its own line (unless --quiet)
+        }
+
         var message = logEntry.Formatter?.Invoke(logEntry.State, logEntry.Exception) ?? "";
         var level = logEntry.LogLevel switch
         {
