@@ -159,7 +159,6 @@ public sealed class TaskStateTransitionTests(ITestOutputHelper output)
         await admin.StopMessageAsync(Queue, published.MessageId);
 
         var stopped = await admin.WaitForStateAsync(published.MessageId, TaskState.Stopped);
-        Assert.Equal(0, stopped.Attempts);
         Assert.False(handled.ContainsKey(published.MessageId), "Expected a stopped message not to be handled.");
 
         // No consumer runs while it is resumed, so the pending state can be seen.
@@ -172,6 +171,36 @@ public sealed class TaskStateTransitionTests(ITestOutputHelper output)
         var done = await admin.WaitForStateAsync(published.MessageId, TaskState.Succeeded);
         Assert.Equal(("done", 1), (done.Result, done.Attempts));
         Assert.Equal(1, handled[published.MessageId]);
+        Assert.True(stopped.Attempts == 0, $"Expected the record of a message parked before any handler ran to count 0 attempts (\"handler attempts started\"), but it said {stopped.Attempts}.");
+    }
+
+    [Fact]
+    public async Task Given_a_live_consumer_when_many_stopped_messages_are_resumed_then_every_record_ends_succeeded()
+    {
+        const int count = 50;
+        var handled = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        await using var worker = await StartWorkerAsync(handled);
+        var admin = worker.Admin();
+        var ids = Enumerable.Range(0, count).Select(_ => Guid.NewGuid().ToString("N")).ToArray();
+        foreach (var id in ids)
+        {
+            await admin.StopMessageAsync(Queue, id);
+        }
+
+        await worker.Publisher.PublishBatchAsync(ids.Select(id => new OutgoingMessage { Queue = Queue, Type = Type, Id = id, Payload = "s"u8.ToArray(), Delay = TimeSpan.FromSeconds(2) }).ToArray());
+        await WaitAllAsync(admin, ids, TaskState.Stopped);
+
+        foreach (var id in ids)
+        {
+            Assert.True(await admin.ResumeMessageAsync(Queue, id), $"Expected {id} parked when resumed.");
+        }
+
+        await Eventually.GetAsync(() => Task.FromResult(ids.Count(handled.ContainsKey)), n => n == count, TimeSpan.FromSeconds(15), $"all {count} resumed messages handled");
+        var states = await WaitAllAsync(admin, ids, TaskState.Succeeded, throwOnTimeout: false);
+        var wrong = states.Where(s => s.Value != TaskState.Succeeded).ToArray();
+        Assert.True(wrong.Length == 0,
+            $"Expected every resumed message that its handler ran successfully to end Succeeded, but {wrong.Length} of {count} did not " +
+            $"({string.Join(", ", wrong.GroupBy(w => w.Value).Select(g => $"{g.Count()} {g.Key}"))}).");
     }
 
     [Fact]
