@@ -8,7 +8,8 @@ namespace Millrace.Server;
 /// and renders them as Prometheus text: counters as <c>_total</c>, histograms as cumulative
 /// <c>_bucket{le=...}</c>, <c>_sum</c> and <c>_count</c> (unit "s" adds <c>_seconds</c>), names
 /// with '.' turned to '_'. Only meters created by this app's <see cref="IMeterFactory"/> are read,
-/// so two apps in one process (tests) do not mix their numbers.
+/// so two apps in one process (tests) do not mix their numbers; meters made without a factory
+/// (process-wide ones, such as retention's) are read too.
 /// </summary>
 internal sealed class MillraceMetricsExporter : IDisposable
 {
@@ -24,7 +25,8 @@ internal sealed class MillraceMetricsExporter : IDisposable
         _scope = meters;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == MillraceTelemetry.Name && (_scope is null || ReferenceEquals(instrument.Meter.Scope, _scope)))
+            // Meters without a scope are process-wide by design (retention's counter): they belong to every app of the process.
+            if (instrument.Meter.Name == MillraceTelemetry.Name && (_scope is null || instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, _scope)))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
