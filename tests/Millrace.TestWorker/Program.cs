@@ -15,7 +15,8 @@
 // every process: on start one script adds 1 to this process's field of the hash <record>:inflight, sums the
 // fields, raises <record>:max to the sum and appends "<server ms>:<sum>:<pid>" to the list <record>:starts; on
 // the way out it subtracts 1 (a SIGKILLed process leaves its field behind: the test deletes it by pid).
-// --flow-lease-ms and --limits-refresh-ms set MillraceOptions.Flow.
+// --flow-lease-ms and --limits-refresh-ms set MillraceOptions.Flow; --max-in-flight sets ConsumerOptions.MaxInFlight
+// (how far a worker fetches ahead of its handlers, so a backlog spreads over several workers).
 //
 // Protocol on stdout: "READY <consumer name>..." once the host has started, "STOPPED <reason>" once it
 // has stopped (reason: Requested or QueueDeleted). SIGTERM/SIGINT stop it gracefully (console lifetime);
@@ -39,7 +40,7 @@ catch (ArgumentException e)
         "[--group workers] [--consumers 1] [--name <consumer name>] [--concurrency 16] [--partitions 1] " +
         "[--visibility-ms 30000] [--shutdown-ms 30000] [--handler-delay-ms 0] [--watch-stdin] " +
         "[--fail-rate 0] [--max-attempts <n>] [--retry-delay-ms <ms>] [--breaker-threshold <n>] " +
-        "[--probe-concurrency <type>] [--flow-lease-ms <ms>] [--limits-refresh-ms <ms>]");
+        "[--probe-concurrency <type>] [--flow-lease-ms <ms>] [--limits-refresh-ms <ms>] [--max-in-flight <n>]");
     return 64;
 }
 
@@ -62,6 +63,7 @@ int? breakerThreshold = Optional("breaker-threshold") is null ? null : Number("b
 var probeType = Optional("probe-concurrency");
 int? flowLeaseMs = Optional("flow-lease-ms") is null ? null : Number("flow-lease-ms", 0);
 int? limitsRefreshMs = Optional("limits-refresh-ms") is null ? null : Number("limits-refresh-ms", 0);
+int? maxInFlight = Optional("max-in-flight") is null ? null : Number("max-in-flight", 1);
 
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = false });
 builder.Logging.ClearProviders();
@@ -120,6 +122,10 @@ for (var i = 1; i <= consumers; i++)
         c.ShutdownTimeout = shutdown;
         // A group this worker creates sees what was published before it started (no race with the test's publisher).
         c.StartPosition = StartPosition.Earliest;
+        if (maxInFlight is { } window)
+        {
+            c.MaxInFlight = window;   // how many entries it fetches ahead of its handlers
+        }
     });
 }
 

@@ -185,6 +185,50 @@ public sealed class ConcurrencyLimitTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Given_three_workers_running_a_type_without_a_limit_When_a_limit_of_3_is_set_at_runtime_Then_within_a_second_at_most_3_run()
+    {
+        const int total = 400;
+        var run = new FlowRun();
+        await using var redis = await RedisTopology.ConnectStandaloneAsync();
+        var workers = new List<WorkerProcess>();
+        var delay = TimeSpan.FromMilliseconds(200);
+        try
+        {
+            await using var control = await run.ControlHostAsync();
+            var admin = control.Services.GetRequiredService<MillraceAdmin>();
+            workers.AddRange(await FlowKit.StartAllAsync(FlowRun.ProbeFlags(LeaseTime),
+                ("worker A", run.Worker("a", delay)), ("worker B", run.Worker("b", delay)), ("worker C", run.Worker("c", delay))));
+            var ids = await FlowRun.PublishAsync(control, total);
+            var unlimited = await Eventually.GetAsync(() => run.MaxAsync(redis), m => m > 10, TimeSpan.FromSeconds(15), "more than 10 handlers in flight with no limit");
+
+            // The type's first limit: the workers learn that it is limited from their limit refresh (500 ms).
+            await admin.SetConcurrencyLimitAsync(FlowRun.Type, 3);
+            var changedAtMs = await FlowKit.ServerMsAsync(redis);
+            await Task.Delay(TimeSpan.FromSeconds(1) + delay);   // the promise plus one handler's run
+            var atReset = await run.ResetMaxAsync(redis);
+            await Task.Delay(TimeSpan.FromSeconds(2));   // the observation window, not a synchronisation
+            var maxAfter = await run.MaxAsync(redis);
+            var starts = await run.StartsAsync(redis);
+            var lateOver = starts.Where(s => s.Ms > changedAtMs && s.InFlight > 3).Select(s => s.Ms - changedAtMs).DefaultIfEmpty(0).Max();
+            output.WriteLine($"no limit: max in flight {unlimited}; limit 3 set: in flight {1000 + delay.TotalMilliseconds:0} ms later {atReset}, max from then on {maxAfter}; " +
+                $"last start with more than 3 in flight {lateOver} ms after the change");
+            Assert.True(maxAfter <= 3, $"Expected at most 3 in flight from {1000 + delay.TotalMilliseconds:0} ms after a first limit of 3 was set, but the handlers saw {maxAfter}.{FlowKit.Outputs(workers)}");
+            Assert.True(lateOver <= 1000, $"Expected no handler to start with more than 3 in flight later than 1 s after the limit was set, but one did {lateOver} ms after it.");
+            Assert.True(maxAfter == 3, $"Expected 3 to run at once under the new limit (a backlog waits), but at most {maxAfter} did.");
+
+            await admin.SetConcurrencyLimitAsync(FlowRun.Type, null);
+            var handled = await Eventually.GetAsync(() => run.HandledAsync(redis), h => h.Count >= total, TimeSpan.FromSeconds(60), $"all {total} messages handled");
+            Assert.Equal(ids.Order(StringComparer.Ordinal), handled.Keys.Order(StringComparer.Ordinal));
+            Assert.All(handled, h => Assert.Equal("1", h.Value));
+        }
+        finally
+        {
+            await FlowKit.StopAllAsync(workers);
+            await run.CleanUpAsync(redis);
+        }
+    }
+
+    [Fact]
     public async Task Given_a_concurrency_limit_on_one_type_When_its_backlog_waits_for_permits_Then_other_types_on_the_same_queue_are_not_held_back()
     {
         const int limitedCount = 30;

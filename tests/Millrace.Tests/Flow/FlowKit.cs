@@ -49,9 +49,11 @@ internal sealed class FlowRun
         HandlerDelay = handlerDelay,
     };
 
-    public static IReadOnlyList<(string Flag, string Value)> ProbeFlags(TimeSpan? leaseTime = null) =>
+    /// <summary>The probe on the handler, and each worker fetching at most <paramref name="window"/> ahead, so a backlog spreads over the workers.</summary>
+    public static IReadOnlyList<(string Flag, string Value)> ProbeFlags(TimeSpan? leaseTime = null, int window = 20) =>
     [
         ("probe-concurrency", Type),
+        ("max-in-flight", window.ToString(CultureInfo.InvariantCulture)),
         .. leaseTime is { } lease ? new[] { ("flow-lease-ms", ((long)lease.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)) } : [],
     ];
 
