@@ -172,6 +172,34 @@ public sealed class TaskRecordTests
     }
 
     [Fact]
+    public async Task Given_a_message_published_without_tracking_when_a_tracking_consumer_handles_it_then_the_record_is_made_from_the_message()
+    {
+        await using var publisher = await TestHost.StartAsync(_ => { });
+        var published = await publisher.Publisher.PublishAsync(new OutgoingMessage
+        {
+            Queue = Queue,
+            Type = Type,
+            Payload = "untracked"u8.ToArray(),
+            Tenant = "initech",
+            Headers = new Dictionary<string, string> { ["source"] = "legacy" },
+        });
+        Assert.Null(await publisher.Admin().TaskAsync(published.MessageId));
+
+        await using var worker = await TestHost.StartAsync(m => m.Tracking().AddConsumer(Queue, c => c.StartPosition = StartPosition.Earliest).AddHandler(Type, (context, _) =>
+        {
+            context.Result = "seen";
+            return Task.CompletedTask;
+        }), publisher.Prefix);
+        var admin = worker.Admin();
+
+        var done = await admin.WaitForStateAsync(published.MessageId, TaskState.Succeeded);
+        Assert.Equal(("untracked", "initech", "legacy", "seen", 1), (System.Text.Encoding.UTF8.GetString(done.Payload.Span), done.Tenant, done.Headers["source"], done.Result, done.Attempts));
+        Assert.True(done.CreatedAt <= done.UpdatedAt && done.CreatedAt > DateTimeOffset.UtcNow.AddMinutes(-5), $"Expected CreatedAt to be the message's creation, but it is {done.CreatedAt:O}.");
+        Assert.Equal(["started", "succeeded"], (await TaskKit.AllEventsAsync(admin)).Where(e => e.MessageId == published.MessageId).Select(e => e.Event));
+        Assert.Null(await admin.TaskAsync("no-such-message"));
+    }
+
+    [Fact]
     public async Task Given_task_state_settings_out_of_range_when_the_host_starts_then_it_fails_naming_the_setting()
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => TestHost.StartAsync(m => m.Tracking(t => t.Ttl = TimeSpan.FromMilliseconds(10))));
