@@ -216,6 +216,37 @@ public sealed class BackupProducerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Given_Redis_stopped_When_delayed_and_partitioned_messages_are_journaled_Then_they_keep_their_due_time_and_land_in_the_partition_reported()
+    {
+        await using var server = await RedisServerProcess.StartAsync();
+        await using var host = await StartHostAsync(server, NewDirectory(), prefix: null, configure: m => m.AddQueue("spread", q => q.Partitions = 4));
+        await server.KillAsync();
+
+        var delayed = await host.Publisher.PublishAsync(new OutgoingMessage { Queue = Queue, Type = JobType, Payload = "later"u8.ToArray(), Delay = TimeSpan.FromHours(1) });
+        var spread = await host.Publisher.PublishBatchAsync(Enumerable.Range(0, 40).Select(i => Message("spread", i, partitionKey: i % 5 == 0 ? $"customer-{i}" : null)).ToArray());
+        Assert.True(delayed.Journaled);
+        var due = Assert.NotNull(delayed.DeliverAt);
+
+        await server.StartAgainAsync();
+        await WaitUntilReplayedAsync(host, TimeSpan.FromSeconds(30));
+
+        // The delay counted from the publish, not from the replay: the delayed set holds the due time reported then.
+        var score = await host.Redis.ExecuteAsync(new RedisCommand("ZSCORE", [new QueueKeys(host.Prefix, Queue, 1).Delayed(0), delayed.MessageId]));
+        Assert.Equal(due.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), score.AsString());
+        var found = new Dictionary<string, int>();
+        for (var partition = 0; partition < 4; partition++)
+        {
+            foreach (var entry in await StreamAsync(host.Redis, host.Prefix, "spread", partitions: 4, partition: partition))
+            {
+                found.Add(entry.Id, partition);
+            }
+        }
+
+        Assert.Equal(spread.ToDictionary(r => r.MessageId, r => r.Partition), found);
+        Assert.True(found.Values.Distinct().Count() > 1, "all 40 messages went to one partition");
+    }
+
+    [Fact]
     public async Task Given_Redis_up_When_publishing_through_the_backup_producer_Then_messages_go_straight_to_Redis_and_nothing_is_journaled()
     {
         await using var server = await RedisServerProcess.StartAsync();
