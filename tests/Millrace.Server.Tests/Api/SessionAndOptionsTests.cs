@@ -81,7 +81,7 @@ public sealed class SessionAndOptionsTests
     public async Task Given_no_configured_key_When_the_server_starts_Then_a_generated_admin_key_works_and_nothing_else_does()
     {
         await using var server = await ServerHost.StartAsync(withKeys: false);
-        var generated = server.Services.GetRequiredService<ApiKeyStore>().GeneratedKey;
+        var generated = MillraceServerApp.GeneratedAdminKey(server.Services);
         Assert.NotNull(generated);
         Assert.Equal(HttpStatusCode.Unauthorized, (await server.Anonymous.GetAsync("/api/v1/queues")).StatusCode);
         using var admin = server.Client(generated!);

@@ -89,7 +89,7 @@ public sealed class ServerHost : IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(config);
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            var m = builder.Services.AddMillrace(builder.Configuration);
+            var m = builder.Services.AddMillrace();   // already bound to the configuration by MillraceServerApp.Build
             millrace?.Invoke(m);
         });
         await app.StartAsync();
