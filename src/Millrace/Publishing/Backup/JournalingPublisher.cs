@@ -67,12 +67,24 @@ internal sealed partial class JournalingPublisher(
         }
     }
 
-    private bool ShouldJournal(Exception error, int count) => PublishFailure.Classify(error, count) switch
+    private bool ShouldJournal(Exception error, int count) => Classify(error, count) switch
     {
         PublishFailureKind.NotSent => true,
         PublishFailureKind.MaybeSent => options.AmbiguousFailure == AmbiguousPublishFailure.Journal,
         _ => false,
     };
+
+    /// <summary>
+    /// On Cluster a batch is split per node and one node can take its part while another is
+    /// unreachable; the error then says "could not connect" although part of the batch went in.
+    /// </summary>
+    private PublishFailureKind Classify(Exception error, int count)
+    {
+        var kind = PublishFailure.Classify(error, count);
+        return kind == PublishFailureKind.NotSent && count > 1 && runtime.Redis.Options.Mode == RedisMode.Cluster
+            ? PublishFailureKind.MaybeSent
+            : kind;
+    }
 
     /// <summary>Checks each message as the real publisher will (so a journaled message cannot fail at replay), then fixes its id and due time.</summary>
     private OutgoingMessage[] Prepare(IReadOnlyList<OutgoingMessage> messages)
