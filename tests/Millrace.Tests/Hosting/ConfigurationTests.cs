@@ -174,14 +174,11 @@ public sealed class ConfigurationTests(ITestOutputHelper output)
         try
         {
             await host.StartAsync();
+            await host.StopAsync();   // only a host that started can be stopped
         }
         catch (Exception e)
         {
             failure = e;
-        }
-        finally
-        {
-            await host.StopAsync();
         }
 
         var options = host.Services.GetRequiredService<IOptions<MillraceOptions>>();
