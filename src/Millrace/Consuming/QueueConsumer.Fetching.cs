@@ -130,8 +130,13 @@ public sealed partial class QueueConsumer
     /// </summary>
     private void Hand(Delivery delivery)
     {
+        // Checkpoint: read and pending for this consumer. From here its lease is renewed while it waits
+        // for a handler, so a deep prefetch is never reclaimed by another consumer while this one is alive.
+        var running = _running[Lane(delivery)];
+        running[delivery.Entry.Id] = 0;
         if (!_deliveries.Writer.TryWrite(delivery))
         {
+            running.TryRemove(delivery.Entry.Id, out _);
             _credits.Return(1);
         }
     }

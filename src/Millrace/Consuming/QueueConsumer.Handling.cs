@@ -19,31 +19,39 @@ public sealed partial class QueueConsumer
             if (_fetching.IsCancellationRequested)
             {
                 // Stopping: do not start new work. The entry stays pending and is reclaimed elsewhere.
+                await DropAsync(delivery).ConfigureAwait(false);
                 _credits.Return(1);
                 continue;
             }
 
+            var handedOff = false;
             try
             {
-                if (_control.Paused && !await WaitOutPauseAsync(delivery).ConfigureAwait(false))
+                if (_control.Paused && !await WaitOutPauseAsync().ConfigureAwait(false))
                 {
+                    await DropAsync(delivery).ConfigureAwait(false);
                     continue;   // stopping while paused: the entry stays pending for a reclaim
                 }
 
-                await HandleAsync(delivery).ConfigureAwait(false);
+                handedOff = await HandleAsync(delivery).ConfigureAwait(false);
             }
             finally
             {
+                if (!handedOff)
+                {
+                    // Done with it (acked, retried, buried or left pending): its lease is no longer renewed here,
+                    // and a permit it was granted while waiting is given back whatever path it took.
+                    await DropAsync(delivery).ConfigureAwait(false);
+                }
+
                 _credits.Return(1);
             }
         }
     }
 
     /// <summary>A message read before a pause waits for the resume, its lease renewed meanwhile; false when stopping.</summary>
-    private async Task<bool> WaitOutPauseAsync(Delivery delivery)
+    private async Task<bool> WaitOutPauseAsync()
     {
-        var running = _running[Lane(delivery)];
-        running[delivery.Entry.Id] = 0;
         try
         {
             await _control.WaitWhilePausedAsync(_fetching.Token).ConfigureAwait(false);
@@ -53,20 +61,30 @@ public sealed partial class QueueConsumer
         {
             return false;
         }
-        finally
+    }
+
+    /// <summary>
+    /// A delivery not run here (stopping): its lease is no longer renewed, so it is reclaimed
+    /// elsewhere after the visibility timeout, and a flow permit it was granted is given back.
+    /// </summary>
+    private async Task DropAsync(Delivery delivery)
+    {
+        _running[Lane(delivery)].TryRemove(delivery.Entry.Id, out _);
+        if (delivery.Permit is { } permit)
         {
-            running.TryRemove(delivery.Entry.Id, out _);
+            await ReleaseAsync(permit).ConfigureAwait(false);
         }
     }
 
-    private async Task HandleAsync(Delivery delivery)
+    /// <summary>Handles one delivery; true when it was handed on (to a batch, or to wait for flow control) and is still held.</summary>
+    private async Task<bool> HandleAsync(Delivery delivery)
     {
         var payloadBytes = delivery.Entry.Get(EnvelopeFields.Payload)?.Length ?? 0;
         if (payloadBytes > _runtime.Options.MaxPayloadBytes || EntryBytes(delivery.Entry) - payloadBytes > EnvelopeAllowance)
         {
             await BuryAsync(delivery, null, "oversized", new InvalidOperationException(
                 $"The entry has a {payloadBytes}-byte payload and {EntryBytes(delivery.Entry) - payloadBytes} bytes of other fields; the limits are {_runtime.Options.MaxPayloadBytes} (MaxPayloadBytes) and {EnvelopeAllowance}.")).ConfigureAwait(false);
-            return;
+            return false;
         }
 
         Message message;
@@ -78,14 +96,14 @@ public sealed partial class QueueConsumer
         {
             // Poison input: to the dead-letter queue with the reason; the worker goes on.
             await BuryAsync(delivery, null, "poison", e).ConfigureAwait(false);
-            return;
+            return false;
         }
 
         if ((_control.IsStopped(message.Id) || _control.IsTypePaused(message.Type)) && await StillHeldAsync(message).ConfigureAwait(false))
         {
             // Checkpoint: parked out of the stream in one step with its ack; resuming puts it back.
             await ParkAsync(delivery, message).ConfigureAwait(false);
-            return;
+            return false;
         }
 
         var breaker = Breaker(message.Type);
@@ -95,7 +113,7 @@ public sealed partial class QueueConsumer
         {
             // The type's circuit is open: the message waits out the cool-down; no attempt is counted.
             await ScheduleAgainAsync(delivery, $"{message.Id}:{message.Attempt}:held", delivery.Entry.Fields, _runtime.Time.GetUtcNow() + wait).ConfigureAwait(false);
-            return;
+            return false;
         }
 
         if (_handlers.Batch(message.Type) is { } batchHandler)
@@ -103,35 +121,43 @@ public sealed partial class QueueConsumer
             // The batch collector takes a credit of its own and gives it back when the batch is done.
             _credits.Take(1);
             _batches!.Add(batchHandler, delivery, message);
-            return;
+            return true;
         }
 
         if (_handlers.Single(message.Type) is not { } handler)
         {
             await BuryAsync(delivery, message, "no-handler", new InvalidOperationException($"No handler is registered for message type '{message.Type}'.")).ConfigureAwait(false);
-            return;
+            return false;
         }
 
-        var running = _running[Lane(delivery)];
-        running[delivery.Entry.Id] = 0;   // from now on the lease keeper renews it
         FlowPermit permit;
-        try
+        if (delivery.Permit is { } granted)
         {
-            // Waiting for a concurrency permit or a rate token: the entry stays pending, its lease renewed;
-            // stopping meanwhile leaves it pending for a reclaim, with no attempt counted.
-            permit = await _runtime.Flow.EnterAsync(message.Type, message.Tenant, $"{Name}:{delivery.Entry.Id}", _fetching.Token).ConfigureAwait(false);
+            permit = granted;   // it waited for flow control and was granted meanwhile
         }
-        catch (OperationCanceledException) when (_fetching.IsCancellationRequested)
+        else
         {
-            running.TryRemove(delivery.Entry.Id, out _);
-            return;
-        }
-        catch (Redis.RedisException e)
-        {
-            // Flow control cannot be checked: the entry stays pending and is delivered again after its lease.
-            running.TryRemove(delivery.Entry.Id, out _);
-            ConsumerLog.FlowControlFailed(_logger, e, Name, message.Type, message.Id);
-            return;
+            try
+            {
+                // Flow control: a message that must wait for a permit or a token waits aside, its lease
+                // renewed, so it never holds a handler slot that other types could use.
+                if (await TryEnterFlowAsync(delivery, message).ConfigureAwait(false) is not { } now)
+                {
+                    return true;
+                }
+
+                permit = now;
+            }
+            catch (OperationCanceledException) when (_fetching.IsCancellationRequested)
+            {
+                return false;   // stopping: left pending for a reclaim, no attempt counted
+            }
+            catch (Redis.RedisException e)
+            {
+                // Flow control cannot be checked: the entry stays pending and is delivered again after its lease.
+                ConsumerLog.FlowControlFailed(_logger, e, Name, message.Type, message.Id);
+                return false;
+            }
         }
 
         try
@@ -158,9 +184,10 @@ public sealed partial class QueueConsumer
         }
         finally
         {
-            running.TryRemove(delivery.Entry.Id, out _);
             await ReleaseAsync(permit).ConfigureAwait(false);
         }
+
+        return false;
     }
 
     /// <summary>Runs one handler in its own scope and activity, with metrics and its timeout.</summary>

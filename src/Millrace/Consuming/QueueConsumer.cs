@@ -169,6 +169,7 @@ public sealed partial class QueueConsumer : IAsyncDisposable
                 await work.ConfigureAwait(false);
             }
 
+            await FlowWaitersStoppedAsync().ConfigureAwait(false);
             if (_batches is not null)
             {
                 await _batches.DisposeAsync().ConfigureAwait(false);

@@ -52,13 +52,13 @@ public sealed partial class MillraceAdmin
     {
         var keys = Keys(queue);
         var (p, entryId) = DeadLetter.ParseId(id, keys.Partitions);
-        var letter = _runtime.Tasks.Enabled ? await DeadLetterAsync(queue, id, cancellationToken).ConfigureAwait(false) : null;
-        var reply = await Redis.ExecuteAsync(ControlScripts.Requeue.Command([keys.Dead(p), .. keys.LevelStreams(p)], [entryId]), cancellationToken).ConfigureAwait(false);
-        if (!reply.IsNull && letter?.MessageId is { } messageId)
+        // The task record (if any) says pending before the message is back, so a consumer's "processing" comes after it.
+        if (await DeadLetterAsync(queue, id, cancellationToken).ConfigureAwait(false) is { MessageId: { } messageId })
         {
             await TrackRequeuedAsync(queue, messageId, cancellationToken).ConfigureAwait(false);
         }
 
+        var reply = await Redis.ExecuteAsync(ControlScripts.Requeue.Command([keys.Dead(p), .. keys.LevelStreams(p)], [entryId]), cancellationToken).ConfigureAwait(false);
         return !reply.IsNull;
     }
 

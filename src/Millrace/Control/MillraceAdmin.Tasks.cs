@@ -12,7 +12,7 @@ public sealed partial class MillraceAdmin
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(messageId);
         var records = await ReadTasksAsync([messageId], cancellationToken).ConfigureAwait(false);
-        return records[0];
+        return records[0].Record;
     }
 
     /// <summary>
@@ -48,15 +48,17 @@ public sealed partial class MillraceAdmin
         var found = members.Items.Select(m => m.AsString()!).ToArray();
         var records = await ReadTasksAsync([.. found.Select(TaskKeys.IdOf)], cancellationToken).ConfigureAwait(false);
 
-        // Index members whose record expired (or moved on since) are dropped from this index now.
-        var stale = found.Where((m, i) => records[i] is null).Select(m => (RedisArg)m).ToArray();
+        // Index members whose record expired are dropped from this index now. A record that changed
+        // between the two reads (its member moved) is skipped: it belongs to another page or index now.
+        var stale = found.Where((m, i) => records[i].Record is null).Select(m => (RedisArg)m).ToArray();
+        var current = records.Select((r, i) => r.Member == found[i] ? r.Record : null).ToArray();
         if (stale.Length > 0)
         {
             await Redis.ExecuteAsync(new RedisCommand("ZREM", [index, .. stale], 0), cancellationToken).ConfigureAwait(false);
         }
 
         return new TaskPage(
-            [.. records.OfType<TaskRecord>()],
+            [.. current.OfType<TaskRecord>()],
             found.Length == query.Limit ? found[^1] : null);
     }
 
@@ -83,13 +85,19 @@ public sealed partial class MillraceAdmin
     /// <summary>Follows the lifecycle events as they are written, from after <paramref name="afterId"/> (or from now), until cancelled.</summary>
     public async IAsyncEnumerable<LifecycleEvent> FollowEventsAsync(string? afterId = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        var events = _runtime.Tasks.Keys.Events;
         var last = afterId ?? "$";
-        if (last != "$")
+        if (last == "$")
+        {
+            // "$" on every read would miss what is written between two reads: start from the latest id now.
+            var latest = await Redis.ExecuteAsync(new RedisCommand("XREVRANGE", [events, "+", "-", "COUNT", 1], 0), cancellationToken).ConfigureAwait(false);
+            last = latest.Count > 0 ? latest[0][0].AsString()! : "0-0";
+        }
+        else
         {
             ValidateStreamId(last);
         }
 
-        var events = _runtime.Tasks.Keys.Events;
         while (!cancellationToken.IsCancellationRequested)
         {
             var block = TimeSpan.FromSeconds(5);
@@ -111,7 +119,8 @@ public sealed partial class MillraceAdmin
 
     private static void ValidateStreamId(string id)
     {
-        if (!StreamIds.TryGetMilliseconds(id, out _))
+        var dash = id.IndexOf('-', StringComparison.Ordinal);
+        if (!StreamIds.TryGetMilliseconds(id, out _) || (dash >= 0 && (dash == id.Length - 1 || id.AsSpan(dash + 1).IndexOfAnyExceptInRange('0', '9') >= 0)))
         {
             throw new ArgumentException($"'{id}' is not a stream entry id (ms-seq, e.g. 1700000000000-0).", nameof(id));
         }
@@ -132,7 +141,8 @@ public sealed partial class MillraceAdmin
             DateTimeOffset.FromUnixTimeMilliseconds(long.TryParse(Get("at"), CultureInfo.InvariantCulture, out var at) ? at : 0));
     }
 
-    private async Task<TaskRecord?[]> ReadTasksAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    /// <summary>The records of <paramref name="ids"/> (null where none), each with its current index member.</summary>
+    private async Task<(TaskRecord? Record, string? Member)[]> ReadTasksAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
         if (ids.Count == 0)
         {
@@ -148,7 +158,7 @@ public sealed partial class MillraceAdmin
         }
 
         var replies = await Redis.ExecuteBatchAsync(commands, cancellationToken).ConfigureAwait(false);
-        var records = new TaskRecord?[ids.Count];
+        var records = new (TaskRecord? Record, string? Member)[ids.Count];
         for (var i = 0; i < ids.Count; i++)
         {
             var fields = replies[2 * i].ThrowIfError("HGETALL").AsDictionary();
@@ -158,7 +168,7 @@ public sealed partial class MillraceAdmin
             }
 
             var errors = replies[(2 * i) + 1].ThrowIfError("LRANGE").Items.Select(e => ToError(e.AsString()!)).ToArray();
-            records[i] = ToRecord(fields, errors);
+            records[i] = (ToRecord(fields, errors), fields.TryGetValue("m", out var member) ? member.AsString() : null);
         }
 
         return records;
@@ -203,14 +213,13 @@ public sealed partial class MillraceAdmin
             entry[(second + 1)..]);
     }
 
-    /// <summary>Marks a message pending again after an operator put it back in its stream (when tracking is on and it has a record).</summary>
+    /// <summary>
+    /// Marks a dead or stopped message pending as an operator puts it back in its stream. Done whenever it
+    /// has a record, even if this process does not track (an operator tool need not): records exist only
+    /// where some process tracks.
+    /// </summary>
     private async Task TrackRequeuedAsync(string queue, string messageId, CancellationToken cancellationToken)
     {
-        if (!_runtime.Tasks.Enabled)
-        {
-            return;
-        }
-
         var known = await Redis.ExecuteAsync(new RedisCommand("HMGET", [_runtime.Tasks.Keys.Record(messageId), "type", "tenant", "created_at"], 0), cancellationToken).ConfigureAwait(false);
         if (known[0].AsString() is not { } type)
         {

@@ -42,6 +42,7 @@ public sealed partial class MillraceAdmin
                 var fields = FieldCodec.Decode(body.AsBytes());
                 if (!stopped.Contains(messageId) && fields.Any(f => f.Name == EnvelopeFields.Type && f.ValueText == type))
                 {
+                    await TrackRequeuedAsync(queue, messageId, cancellationToken).ConfigureAwait(false);
                     moved += await UnparkAsync(keys, p, messageId, cancellationToken).ConfigureAwait(false) ? 1 : 0;
                 }
             }
@@ -66,11 +67,11 @@ public sealed partial class MillraceAdmin
         var keys = Keys(queue);
         await Redis.ExecuteAsync(new RedisCommand("SREM", [keys.Stopped, messageId], 0), cancellationToken).ConfigureAwait(false);
         await AnnounceAsync(keys, ControlFields.ControlEvent, cancellationToken).ConfigureAwait(false);
+        await TrackRequeuedAsync(queue, messageId, cancellationToken).ConfigureAwait(false);
         for (var p = 0; p < keys.Partitions; p++)
         {
             if (await UnparkAsync(keys, p, messageId, cancellationToken).ConfigureAwait(false))
             {
-                await TrackRequeuedAsync(queue, messageId, cancellationToken).ConfigureAwait(false);
                 return true;
             }
         }
@@ -101,6 +102,7 @@ public sealed partial class MillraceAdmin
 
         await Redis.ExecuteAsync(new RedisCommand("SREM", [QueueKeys.Registry(_runtime.Prefix), queue], 0), cancellationToken).ConfigureAwait(false);
         await DeleteTaskRecordsAsync(queue, cancellationToken).ConfigureAwait(false);
+        await Redis.ExecuteBatchAsync([.. QueueStatistics.Keys(_runtime.Prefix, queue, _runtime.Time.GetUtcNow()).Select(k => new RedisCommand("DEL", [k], 0))], cancellationToken).ConfigureAwait(false);
         await AnnounceAsync(keys, ControlFields.TerminatedEvent, cancellationToken).ConfigureAwait(false);
     }
 

@@ -68,6 +68,47 @@ internal sealed class FlowControl(MillraceRuntime runtime)
         return new FlowPermit(type, lease);
     }
 
+    /// <summary>
+    /// One try, without waiting: the permit (and token) if free now, else null. The caller then queues
+    /// the message and waits with <see cref="EnterAsync"/> elsewhere, so a busy limit never holds a handler slot.
+    /// </summary>
+    public async ValueTask<FlowPermit?> TryEnterAsync(string type, string? tenant, string leaseId, CancellationToken cancellationToken)
+    {
+        var limited = await LimitedAsync(cancellationToken).ConfigureAwait(false);
+        if (limited.Count == 0)
+        {
+            return FlowPermit.None;
+        }
+
+        var concurrency = limited.Contains(FlowKeys.ConcurrencyField(type));
+        var typeRate = limited.Contains(FlowKeys.RateField(RateLimitScope.Type, type));
+        var tenantRate = tenant is not null && limited.Contains(FlowKeys.RateField(RateLimitScope.Tenant, tenant));
+        if (!concurrency && !typeRate && !tenantRate)
+        {
+            return FlowPermit.None;
+        }
+
+        string? lease = null;
+        if (concurrency)
+        {
+            var taken = await AcquireOnceAsync(type, leaseId, cancellationToken).ConfigureAwait(false);
+            if (taken == 0)
+            {
+                return null;
+            }
+
+            lease = taken == 1 ? leaseId : null;
+        }
+
+        if ((typeRate || tenantRate) && await TakeTokenOnceAsync(type, tenantRate ? tenant : null, cancellationToken).ConfigureAwait(false) > 0)
+        {
+            await ExitAsync(new FlowPermit(type, lease)).ConfigureAwait(false);
+            return null;
+        }
+
+        return new FlowPermit(type, lease);
+    }
+
     /// <summary>Gives a permit back. If Redis cannot be reached the lease simply expires.</summary>
     public async ValueTask ExitAsync(FlowPermit permit)
     {
@@ -118,18 +159,14 @@ internal sealed class FlowControl(MillraceRuntime runtime)
         await turnstile.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var command = FlowScripts.Acquire.Command([Keys.Semaphore(type), Keys.Limits], [FlowKeys.ConcurrencyField(type), (long)Options.ConcurrencyLeaseTime.TotalMilliseconds, leaseId]);
             for (var poll = PollMin; ; poll = TimeSpan.FromTicks(Math.Min(PollMax.Ticks, poll.Ticks * 2)))
             {
-                // Held before the script runs, so a renewal never misses a permit just taken.
-                _held[leaseId] = type;
-                var taken = (await runtime.Redis.ExecuteAsync(command, cancellationToken).ConfigureAwait(false)).AsInt64();
+                var taken = await AcquireOnceAsync(type, leaseId, cancellationToken).ConfigureAwait(false);
                 if (taken == 1)
                 {
                     return leaseId;
                 }
 
-                _held.TryRemove(leaseId, out _);
                 if (taken == -1)
                 {
                     return null;   // the limit was removed meanwhile
@@ -144,18 +181,47 @@ internal sealed class FlowControl(MillraceRuntime runtime)
         }
     }
 
+    /// <summary>Runs the acquire script once: 1 taken, 0 all held, -1 no limit.</summary>
+    private async Task<long> AcquireOnceAsync(string type, string leaseId, CancellationToken cancellationToken)
+    {
+        // Held before the script runs, so a renewal never misses a permit just taken.
+        _held[leaseId] = type;
+        var command = FlowScripts.Acquire.Command([Keys.Semaphore(type), Keys.Limits], [FlowKeys.ConcurrencyField(type), (long)Options.ConcurrencyLeaseTime.TotalMilliseconds, leaseId]);
+        try
+        {
+            var taken = (await runtime.Redis.ExecuteAsync(command, cancellationToken).ConfigureAwait(false)).AsInt64();
+            if (taken != 1)
+            {
+                _held.TryRemove(leaseId, out _);
+            }
+
+            return taken;
+        }
+        catch
+        {
+            _held.TryRemove(leaseId, out _);
+            throw;
+        }
+    }
+
+    /// <summary>Runs the token script once: 0 taken (or no bucket applies), else milliseconds until a token is due.</summary>
+    private async Task<long> TakeTokenOnceAsync(string type, string? tenant, CancellationToken cancellationToken)
+    {
+        var command = FlowScripts.TakeToken.Command(
+            [Keys.Limits, Keys.Bucket(RateLimitScope.Type, type), Keys.Bucket(RateLimitScope.Tenant, tenant ?? "")],
+            [FlowKeys.RateField(RateLimitScope.Type, type), tenant is null ? "" : FlowKeys.RateField(RateLimitScope.Tenant, tenant)]);
+        return (await runtime.Redis.ExecuteAsync(command, cancellationToken).ConfigureAwait(false)).AsInt64();
+    }
+
     private async Task TakeTokenAsync(string type, string? tenant, CancellationToken cancellationToken)
     {
         var turnstile = _turnstiles.GetOrAdd($"r:{type}:{tenant}", _ => new SemaphoreSlim(1, 1));
         await turnstile.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var command = FlowScripts.TakeToken.Command(
-                [Keys.Limits, Keys.Bucket(RateLimitScope.Type, type), Keys.Bucket(RateLimitScope.Tenant, tenant ?? "")],
-                [FlowKeys.RateField(RateLimitScope.Type, type), tenant is null ? "" : FlowKeys.RateField(RateLimitScope.Tenant, tenant)]);
             while (true)
             {
-                var waitMs = (await runtime.Redis.ExecuteAsync(command, cancellationToken).ConfigureAwait(false)).AsInt64();
+                var waitMs = await TakeTokenOnceAsync(type, tenant, cancellationToken).ConfigureAwait(false);
                 if (waitMs <= 0)
                 {
                     return;

@@ -49,7 +49,22 @@ public static class MillraceConfiguration
 
         // The default retry policy is a shared preset; bind into a private copy, never into the preset.
         options.Retry = RetryPolicy.Copy(options.Retry);
-        configuration.GetSection(SectionName).Bind(options, binder => binder.ErrorOnUnknownConfiguration = false);
+        var section = configuration.GetSection(SectionName);
+        section.Bind(options, binder => binder.ErrorOnUnknownConfiguration = false);
+
+        // The binder skips a dictionary entry whose value does not convert; bind each queue on its own so
+        // a bad value stops the start with its path (Millrace:Queues:orders:Partitions) instead of vanishing.
+        foreach (var queue in section.GetSection("Queues").GetChildren())
+        {
+            var settings = new QueueOptions();   // fresh: binding again into the first result would append to its lists
+            queue.Bind(settings, binder => binder.ErrorOnUnknownConfiguration = true);
+            options.Queues[queue.Key] = settings;
+        }
+
+        foreach (var type in section.GetSection("RetryByType").GetChildren())
+        {
+            options.RetryByType[type.Key] = type.Get<RetryPolicy>(binder => binder.ErrorOnUnknownConfiguration = true) ?? new RetryPolicy();
+        }
 
         var fromSeedVariables = RedisOptions.FromEnvironment(key => configuration[key]);
         if (fromSeedVariables is not null)

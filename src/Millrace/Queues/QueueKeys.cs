@@ -82,7 +82,7 @@ public sealed class QueueKeys
 
     /// <summary>Every fixed key of a partition that Millrace writes (terminate also deletes the markers listed in <see cref="Markers"/>).</summary>
     public IEnumerable<string> PartitionKeys(int partition) =>
-        [.. LevelStreams(partition), Delayed(partition), DelayedBodies(partition), Dead(partition), Parked(partition), Markers(partition)];
+        [.. LevelStreams(partition), .. LevelStreams(partition).Select(RetentionScripts.IdleGroups), Delayed(partition), DelayedBodies(partition), Dead(partition), Parked(partition), Markers(partition)];
 
     /// <summary>The queue's control state (paused, paused types): a hash read by every worker.</summary>
     public string Control => $"{Prefix}:control:{Queue}";

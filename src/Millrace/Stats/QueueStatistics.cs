@@ -53,6 +53,13 @@ internal sealed class QueueStatistics(string prefix, TimeProvider time)
     public static string Key(string prefix, string? queue, long minuteMs) =>
         $"{prefix}:stats:{queue ?? AllQueues}:{minuteMs}";
 
+    /// <summary>Every bucket key of a queue that can still exist (the last <see cref="Retention"/>), for terminate.</summary>
+    public static IEnumerable<string> Keys(string prefix, string queue, DateTimeOffset now)
+    {
+        var current = now.ToUnixTimeMilliseconds() / 60_000 * 60_000;
+        return Enumerable.Range(0, (int)Retention.TotalMinutes + 1).Select(i => Key(prefix, queue, current - (i * 60_000L)));
+    }
+
     /// <summary>Adds what was counted since the last flush to this minute's hashes; on failure the counts are kept for the next try.</summary>
     public async Task FlushAsync(IRedisClient redis, CancellationToken cancellationToken)
     {

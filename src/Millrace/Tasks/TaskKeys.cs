@@ -29,7 +29,8 @@ internal sealed class TaskKeys
 
     public string ByType(string type) => $"{_tag}:type:{type}";
 
-    public string ByTypeAndState(string type, TaskState state) => $"{_tag}:type:{type}:{Name(state)}";
+    /// <summary>State first: a type name may contain ':', so "type:{type}" alone could never end like this key.</summary>
+    public string ByTypeAndState(string type, TaskState state) => $"{_tag}:typestate:{Name(state)}:{type}";
 
     public string ByQueue(string queue) => $"{_tag}:queue:{queue}";
 

@@ -7,7 +7,8 @@ internal static class TaskScripts
 {
     /// <summary>
     /// KEYS: record, errors, all, by type, by queue, events, by state ×7, by type and state ×7 (in <see cref="TaskState"/> order).
-    /// ARGV: mode ('create' keeps an existing record's state: a consumer may have got there first), state,
+    /// ARGV: mode ('create' keeps an existing record's state: a consumer may have got there first; 'reopen'
+    /// applies only to a record that is dead or stopped; 'set' always applies), state,
     /// member, now ms, ttl ms, prune bound, attempt ('' keeps), error, result, max errors,
     /// events max length, events (comma-separated), id, queue, type, tenant, created ms, payload,
     /// payload truncated (0/1), headers JSON, has body (0/1).
@@ -20,7 +21,14 @@ internal static class TaskScripts
         local now, ttl = ARGV[4], tonumber(ARGV[5])
         local written = 0
         local exists = redis.call('EXISTS', KEYS[1]) == 1
+        local events = ARGV[12]
+        if ARGV[1] == 'reopen' then
+          local current = exists and redis.call('HGET', KEYS[1], 'state')
+          if current ~= 'dead' and current ~= 'stopped' then return 0 end
+        end
         if ARGV[1] == 'create' and exists then
+          -- A consumer got there first and already announced it as published.
+          if redis.call('HGET', KEYS[1], 'published') == '1' then events = string.gsub(events, 'published,?', '') end
           if ARGV[21] == '1' then
             redis.call('HSETNX', KEYS[1], 'payload', ARGV[18])
             redis.call('HSETNX', KEYS[1], 'payload_truncated', ARGV[19])
@@ -38,6 +46,11 @@ internal static class TaskScripts
               redis.call('ZREM', KEYS[6 + slot[old]], oldm)
               redis.call('ZREM', KEYS[13 + slot[old]], oldm)
             end
+          end
+          if not exists then
+            -- The first writer announces it, so "published" always precedes "started" in the stream.
+            if ARGV[1] == 'set' then events = 'published,' .. events end
+            redis.call('HSET', KEYS[1], 'published', '1')
           end
           redis.call('HSET', KEYS[1], 'id', ARGV[13], 'queue', ARGV[14], 'type', ARGV[15], 'state', ARGV[2], 'updated_at', now, 'm', ARGV[3])
           redis.call('HSETNX', KEYS[1], 'created_at', ARGV[17])
@@ -60,8 +73,9 @@ internal static class TaskScripts
           written = 1
         end
         redis.call('PEXPIRE', KEYS[1], ttl)
-        if tonumber(ARGV[11]) > 0 and ARGV[12] ~= '' then
-          for event in string.gmatch(ARGV[12], '[^,]+') do
+        redis.call('PEXPIRE', KEYS[2], ttl)
+        if tonumber(ARGV[11]) > 0 and events ~= '' then
+          for event in string.gmatch(events, '[^,]+') do
             redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[11], '*', 'event', event, 'queue', ARGV[14], 'id', ARGV[13],
               'type', ARGV[15], 'attempt', ARGV[7], 'error', ARGV[8], 'at', now)
           end

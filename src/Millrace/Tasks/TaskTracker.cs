@@ -13,6 +13,7 @@ internal sealed class TaskTracker(MillraceRuntime runtime)
 {
     private const string Create = "create";
     private const string Set = "set";
+    private const string Reopen = "reopen";
 
     public TaskKeys Keys { get; } = new(runtime.Prefix);
 
@@ -47,11 +48,15 @@ internal sealed class TaskTracker(MillraceRuntime runtime)
 
     public RedisCommand Stopped(Message message) =>
         Command(Set, TaskState.Stopped, message.Id, message.Queue, message.Type, message.Tenant, message.CreatedAt,
-            message.Attempt, error: null, result: null, events: "stopped", body: null);
+            attempt: null, error: null, result: null, events: "stopped", body: null);
 
-    /// <summary>Back in its stream by an operator (a dead letter requeued, a stopped message resumed).</summary>
+    /// <summary>
+    /// Back in its stream by an operator (a dead letter requeued, a stopped message resumed). Written
+    /// before the message moves, and only over a dead or stopped record, so a consumer that picks the
+    /// message up at once is never overwritten by a late "pending".
+    /// </summary>
     public RedisCommand Requeued(string queue, string id, string type, string? tenant, DateTimeOffset createdAt) =>
-        Command(Set, TaskState.Pending, id, queue, type, tenant, createdAt,
+        Command(Reopen, TaskState.Pending, id, queue, type, tenant, createdAt,
             attempt: null, error: null, result: null, events: "requeued", body: null);
 
     private RedisCommand Command(
