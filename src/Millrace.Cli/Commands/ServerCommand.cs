@@ -146,6 +146,13 @@ internal static class ServerCommand
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
 
         var millrace = builder.Services.AddMillrace();   // the server's registration; this returns its builder
+
+        // As in every millrace command: only the consumers the flags ask for, not an application's configured ones.
+        builder.Services.Configure<MillraceOptions>(o =>
+        {
+            o.Consumers.Clear();
+            o.CronJobs.Clear();
+        });
         if (parse.GetValue(GlobalOptions.Redis) is { Length: > 0 } redis)
         {
             var parsed = CliHost.ParseRedisFlag(redis);

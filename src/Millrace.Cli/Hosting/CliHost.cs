@@ -64,6 +64,11 @@ internal sealed class CliHost : IAsyncDisposable
                 o.RedisOptions = ParseRedisFlag(redisFlag);
             }
 
+            // Consumers and cron jobs in a shared appsettings.json belong to the application's own hosts:
+            // the CLI runs only the consumers its flags ask for (added after this), never the app's.
+            o.Consumers.Clear();
+            o.CronJobs.Clear();
+
             options?.Invoke(o);
         });
         configure?.Invoke(millrace);
