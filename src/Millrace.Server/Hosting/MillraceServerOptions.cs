@@ -29,6 +29,25 @@ public sealed class MillraceServerOptions
 
     /// <summary>Readiness fails when a consumer running in this process has not fetched for this long. Default 30 s.</summary>
     public TimeSpan WorkerFetchStaleAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Optional OTLP export of the <c>Millrace</c> metrics and traces; off unless an endpoint is set.</summary>
+    public MillraceOtlpOptions Otlp { get; set; } = new();
+}
+
+/// <summary>OTLP export (OpenTelemetry protocol) of the <c>Millrace</c> meter and activity source.</summary>
+public sealed class MillraceOtlpOptions
+{
+    /// <summary>The collector, e.g. <c>http://127.0.0.1:4318</c> (HTTP/protobuf) or <c>http://127.0.0.1:4317</c> (gRPC). Null: no export.</summary>
+    public Uri? Endpoint { get; set; }
+
+    /// <summary><c>HttpProtobuf</c> (default) or <c>Grpc</c>.</summary>
+    public string Protocol { get; set; } = "HttpProtobuf";
+
+    /// <summary>How often metrics are exported. Default 10 s.</summary>
+    public TimeSpan MetricsInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Whether traces (publish and process activities) are exported too. Default true.</summary>
+    public bool Traces { get; set; } = true;
 }
 
 /// <summary>API keys and the unsafe switch that turns authentication off.</summary>

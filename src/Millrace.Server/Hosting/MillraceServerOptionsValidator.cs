@@ -47,6 +47,21 @@ internal sealed class MillraceServerOptionsValidator : IValidateOptions<Millrace
             failures.Add($"{Section}:Auth:SessionLifetime must be positive (was {options.Auth.SessionLifetime}).");
         }
 
+        if (options.Otlp.Endpoint is { } otlp && (!otlp.IsAbsoluteUri || (otlp.Scheme != Uri.UriSchemeHttp && otlp.Scheme != Uri.UriSchemeHttps)))
+        {
+            failures.Add($"{Section}:Otlp:Endpoint is '{otlp}'; give an http:// or https:// URL such as http://127.0.0.1:4318.");
+        }
+
+        if (options.Otlp.Protocol is not ("HttpProtobuf" or "Grpc"))
+        {
+            failures.Add($"{Section}:Otlp:Protocol is '{options.Otlp.Protocol}'; use HttpProtobuf or Grpc.");
+        }
+
+        if (options.Otlp.MetricsInterval < TimeSpan.FromMilliseconds(100))
+        {
+            failures.Add($"{Section}:Otlp:MetricsInterval must be at least 00:00:00.1 (was {options.Otlp.MetricsInterval}).");
+        }
+
         try
         {
             QueueName.Validate(options.DefaultQueue);

@@ -44,6 +44,7 @@ public static class MillraceServerServiceCollectionExtensions
         services.TryAddSingleton(sp => new MillraceMetricsExporter(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<LiveFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<LiveFeed>());
+        services.AddHostedService<OtlpExport>();
         services.TryAddTransient<QueueMustExistFilter>();
         services.TryAddTransient<CsrfFilter>();
 
