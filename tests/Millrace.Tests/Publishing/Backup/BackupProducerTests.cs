@@ -247,6 +247,29 @@ public sealed class BackupProducerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Given_a_journal_damaged_in_the_middle_When_the_host_starts_Then_it_refuses_to_start_with_the_offset()
+    {
+        await using var server = await RedisServerProcess.StartAsync();
+        var directory = NewDirectory();
+        using (var journal = BackupJournal.Open(directory, 1 << 20, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance))
+        {
+            await journal.AppendAsync([new OutgoingMessage { Queue = Queue, Type = JobType, Id = "a" }, new OutgoingMessage { Queue = Queue, Type = JobType, Id = "b" }], false, default);
+        }
+
+        var path = Path.Combine(directory, BackupJournal.FileName);
+        var bytes = File.ReadAllBytes(path);
+        bytes[BackupJournal.HeaderBytes + 12] ^= 1;   // inside the first record; the second follows intact
+        File.WriteAllBytes(path, bytes);
+
+        // Not disposed: Host.StopAsync throws ArgumentNullException on a host whose start failed.
+        var host = await StartHostAsync(server, directory, prefix: null, start: false);
+        var error = await Assert.ThrowsAsync<BackupJournalCorruptException>(() => host.StartHostAsync());
+
+        Assert.Equal(BackupJournal.HeaderBytes, error.Offset);
+        Assert.Equal(bytes.Length, new FileInfo(path).Length);
+    }
+
+    [Fact]
     public async Task Given_Redis_up_When_publishing_through_the_backup_producer_Then_messages_go_straight_to_Redis_and_nothing_is_journaled()
     {
         await using var server = await RedisServerProcess.StartAsync();
