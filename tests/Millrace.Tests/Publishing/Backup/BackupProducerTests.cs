@@ -294,7 +294,7 @@ public sealed class BackupProducerTests(ITestOutputHelper output)
     {
         await using var server = await RedisServerProcess.StartAsync();
         var redisOptions = OptionsFor(server);
-        redisOptions.CommandTimeout = TimeSpan.FromMilliseconds(1000);
+        redisOptions.CommandTimeout = TimeSpan.FromSeconds(2);
         var prefix = $"t{Guid.NewGuid():N}";
         await using var host = await TestHost.StartAsync(m => m.Services.Configure<MillraceOptions>(o =>
             o.BackupJournal = new BackupJournalOptions { Directory = NewDirectory(), ReplayInterval = TimeSpan.FromMilliseconds(100) }), prefix, redisOptions);
@@ -306,7 +306,8 @@ public sealed class BackupProducerTests(ITestOutputHelper output)
         // CLIENT PAUSE WRITE: the batch is sent and gets no answer within the timeout. It runs when the pause ends
         // if its connection is still open then (the client drops a connection silent for twice the timeout,
         // and Redis discards what a closed connection had not yet run): so it may or may not have run.
-        await admin.ExecuteAsync(new RedisCommand("CLIENT", ["PAUSE", "1600", "WRITE"]));
+        // Times out at 2 to 2.4 s, the pause ends at 3 s, a silent connection would be dropped after 4 s.
+        await admin.ExecuteAsync(new RedisCommand("CLIENT", ["PAUSE", "3000", "WRITE"]));
         var sent = await host.Publisher.PublishBatchAsync([Message(Queue, 1), new OutgoingMessage { Queue = Queue, Type = JobType, Payload = "2"u8.ToArray(), DedupKey = "order-2" }]);
         var (plain, deduplicated) = (sent[0], sent[1]);
         Assert.True(plain.Journaled && deduplicated.Journaled);
@@ -326,12 +327,13 @@ public sealed class BackupProducerTests(ITestOutputHelper output)
     {
         await using var server = await RedisServerProcess.StartAsync();
         var redisOptions = OptionsFor(server);
-        redisOptions.CommandTimeout = TimeSpan.FromMilliseconds(500);
+        redisOptions.CommandTimeout = TimeSpan.FromMilliseconds(1000);
         await using var host = await TestHost.StartAsync(m => m.Services.Configure<MillraceOptions>(o =>
             o.BackupJournal = new BackupJournalOptions { Directory = NewDirectory(), AmbiguousFailure = AmbiguousPublishFailure.Throw }), null, redisOptions);
         await using var admin = await RedisClient.ConnectAsync(OptionsFor(server));
 
-        await admin.ExecuteAsync(new RedisCommand("CLIENT", ["PAUSE", "1500", "WRITE"]));
+        await host.Publisher.PublishAsync(Message(Queue, 0));   // warm-up: connected and the queue declared
+        await admin.ExecuteAsync(new RedisCommand("CLIENT", ["PAUSE", "3000", "WRITE"]));
         await Assert.ThrowsAsync<RedisTimeoutException>(() => host.Publisher.PublishAsync(Message(Queue, 1)));
         Assert.False(Journal(host).State.Journaling);
         Assert.Equal(BackupJournal.HeaderBytes, Journal(host).State.Bytes);

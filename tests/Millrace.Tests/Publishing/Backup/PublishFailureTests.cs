@@ -36,10 +36,13 @@ public sealed class PublishFailureTests(ITestOutputHelper output)
     {
         await using var server = await RedisServerProcess.StartAsync();
         var options = BackupKit.OptionsFor(server);
-        options.CommandTimeout = TimeSpan.FromMilliseconds(400);
+        options.CommandTimeout = TimeSpan.FromSeconds(2);
         await using var client = RedisClient.Create(options);
         await using var admin = RedisClient.Create(BackupKit.OptionsFor(server));
-        await admin.ExecuteAsync(new RedisCommand("CLIENT", ["PAUSE", "700", "WRITE"]));
+        await client.ExecuteAsync(new RedisCommand("PING", []));   // connected: the timeout below is the XADD's own
+        // The XADD times out at 2 to 2.4 s; the pause ends at 3 s; the client would drop the silent connection
+        // (and Redis discard the unrun XADD) only after 4 s. Wide margins: no timing race on a loaded machine.
+        await admin.ExecuteAsync(new RedisCommand("CLIENT", ["PAUSE", "3000", "WRITE"]));
 
         var error = await Assert.ThrowsAsync<RedisTimeoutException>(() => client.ExecuteBatchAsync([Add]));
 
