@@ -26,9 +26,9 @@ public sealed class DashboardBrowserTests
         Assert.Equal(0, PublishedSum(chart));   // nothing published yet: the chart is flat
 
         // Publish over a few seconds so the chart shows a shape, and a few failures.
-        for (var round = 0; round < 6; round++)
+        for (var round = 0; round < 12; round++)
         {
-            for (var i = 0; i < 15 + (round * 5); i++)
+            for (var i = 0; i < 15 + ((round % 6) * 5); i++)
             {
                 await scenario.Server.Operator.PostJsonAsync("/api/v1/tasks", """{"queue":"orders","type":"ok","payload":{"n":1}}""", HttpStatusCode.Created);
             }
@@ -45,6 +45,7 @@ public sealed class DashboardBrowserTests
         chromium.Until(_ => double.Parse(chart.GetAttribute("data-processed-sum") ?? "0", CultureInfo.InvariantCulture) > 0, "the processed series to rise");
         var series = (long)(chromium.Web.ExecuteScript("return window.millrace.series.filter(s => s.published > 0).length") ?? 0L);
         Assert.True(series > 0, "window.millrace.series holds samples with published > 0");
+        chromium.Until(_ => Samples(chart) >= 12, "a dozen samples on the chart for the screenshot");
         chromium.Screenshot("dashboard-overview.png");
 
         // The queue page: groups, consumers, counts.

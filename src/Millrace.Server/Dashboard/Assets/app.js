@@ -193,7 +193,7 @@ async function overview() {
   drawOverview();
   const load = async () => { $('#queue-table').innerHTML = queueTable((await api('GET', '/api/v1/queues')).queues); };
   await load();
-  refreshEvery(3, load);
+  refreshEvery(2, load);
 }
 
 function kpi(label, id) { return `<div class="kpi"><div class="label">${label}</div><div class="value" id="${id}">–</div></div>`; }
