@@ -189,8 +189,14 @@ internal sealed partial class BackupJournal : IDisposable
             changed = _changed.Task;
         }
 
-        await Task.WhenAny(changed, Task.Delay(timeout, _time, cancellationToken)).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            await changed.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Nothing changed within the timeout: the caller looks again anyway.
+        }
     }
 
     public void Dispose()
