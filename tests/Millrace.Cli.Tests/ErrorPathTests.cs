@@ -83,6 +83,13 @@ public sealed class ErrorPathTests : IDisposable
     }
 
     [Fact]
+    public async Task GivenAnUnknownQueue_WhenAskingForItsStats_ThenExitCode5()
+    {
+        var result = await _cli.RunAsync("stats", "--queue", "no-such-queue");
+        Expect.OneLineError(result, 5, "no-such-queue");
+    }
+
+    [Fact]
     public async Task GivenAnInvalidQueueSetting_WhenStarting_ThenItStopsNamingTheSettingAndWhatIsAllowed()
     {
         _cli.Environment["MILLRACE__QUEUES__orders__PARTITIONS"] = "0";

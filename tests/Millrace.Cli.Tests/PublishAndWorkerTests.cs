@@ -31,6 +31,7 @@ public sealed class PublishAndWorkerTests : IDisposable
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Matches("^published [0-9a-f-]+ to 'orders' \\(partition 0, entry [0-9]+-[0-9]+\\)\\.", result.Stdout);
         var id = result.Stdout.Split(' ')[1];
+        Assert.Equal(1, Json.Parse(await _cli.RunAsync("queues", "orders", "--json")).GetProperty("length").GetInt64());   // publishing declares the queue
 
         // An unknown type is not handled by the demo worker: it is dead-lettered as no-handler, payload intact.
         await using (var worker = _cli.StartLongRunning("worker", "--queue", "orders"))
@@ -101,6 +102,7 @@ public sealed class PublishAndWorkerTests : IDisposable
         Assert.Matches("total +│ 100000 ", stats.Stdout);
         var json = Json.Parse(await _cli.RunAsync("stats", "--queue", "bulk", "--json"));
         Assert.Equal(100000, json.GetProperty("totals").GetProperty("published").GetInt64());
+        Assert.Equal(100000, Json.Parse(await _cli.RunAsync("queues", "bulk", "--json")).GetProperty("length").GetInt64());
     }
 
     [Fact]

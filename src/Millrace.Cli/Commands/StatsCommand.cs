@@ -28,7 +28,11 @@ internal static class StatsCommand
 
     private static async Task<int> RunAsync(ParseResult parse, CliHost host, CancellationToken ct)
     {
-        var queue = parse.GetValue(Queue);   // not checked against the registry: a queue only published to is not in it yet
+        var queue = parse.GetValue(Queue);
+        if (queue is not null)
+        {
+            await host.RequireQueueAsync(queue, ct).ConfigureAwait(false);   // a typo is an error, not a page of zeros
+        }
 
         var buckets = await host.Admin.StatsAsync(queue, parse.GetValue(Minutes), ct).ConfigureAwait(false);
         var workers = await host.Admin.WorkersAsync(ct).ConfigureAwait(false);
