@@ -14,8 +14,9 @@ export REDIS_ADDRS="${REDIS_ADDRS:-127.0.0.1:6390}"
 # Task records on, so the dashboard's task views have something to show (costs a script call per change).
 export MILLRACE__TASKSTATE__ENABLED="${MILLRACE__TASKSTATE__ENABLED:-true}"
 
-echo "run.sh: building (Release)..." >&2
-dotnet build src/Millrace.Cli -c Release -nologo -v quiet -clp:ErrorsOnly
+configuration="${MILLRACE_CONFIGURATION:-Release}"   # the tests use Debug, which test.sh has built already
+echo "run.sh: building ($configuration)..." >&2
+dotnet build src/Millrace.Cli -c "$configuration" -nologo -v quiet -clp:ErrorsOnly
 
 # exec: Ctrl-C goes straight to the server, which stops its workers gracefully.
-exec dotnet src/Millrace.Cli/bin/Release/net10.0/Millrace.Cli.dll server --workers --demo --quiet "$@"
+exec dotnet "src/Millrace.Cli/bin/$configuration/net10.0/Millrace.Cli.dll" server --workers --demo --quiet "$@"
