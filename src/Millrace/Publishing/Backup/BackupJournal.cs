@@ -128,37 +128,29 @@ internal sealed partial class BackupJournal : IDisposable
             {
                 drained = draining.Task;
             }
+            else if (_reservedEnd + pending.Bytes.Length > MaxBytes)
+            {
+                throw new BackupJournalFullException(Path, _reservedEnd, MaxBytes, pending.Bytes.Length, _unreachableSince, _replayStopped);
+            }
+            else
+            {
+                _reservedEnd += pending.Bytes.Length;
+                _queue.Add(pending);
+                if (!_journaling)
+                {
+                    _journaling = true;
+                    SignalLocked();
+                }
+            }
         }
 
         if (drained is not null)
         {
             // The replayer is putting the last records into Redis and will then switch to direct
             // publishing: wait (about one round trip) instead of adding more behind them, so the switch
-            // always comes even under a steady stream of publishes.
+            // always comes even under a steady stream of publishes. Then the caller looks again.
             await drained.WaitAsync(cancellationToken).ConfigureAwait(false);
             return false;
-        }
-
-        lock (_sync)
-        {
-            ThrowIfUnusable();
-            if (onlyWhileJournaling && (!_journaling || _draining is not null))
-            {
-                return false;
-            }
-
-            if (_reservedEnd + pending.Bytes.Length > MaxBytes)
-            {
-                throw new BackupJournalFullException(Path, _reservedEnd, MaxBytes, pending.Bytes.Length, _unreachableSince, _replayStopped);
-            }
-
-            _reservedEnd += pending.Bytes.Length;
-            _queue.Add(pending);
-            if (!_journaling)
-            {
-                _journaling = true;
-                SignalLocked();
-            }
         }
 
         // From here the append is promised: it is written (or fails as a whole) even if the caller
