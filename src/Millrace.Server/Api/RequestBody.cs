@@ -12,7 +12,8 @@ namespace Millrace.Server;
 /// </summary>
 internal static class RequestBody
 {
-    private static JsonSerializerOptions? _strict;
+    // One strict copy per app's options: JsonSerializerOptions caches metadata per instance, so never one per request.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonSerializerOptions, JsonSerializerOptions> StrictCopies = [];
 
     public static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpContext context, long maxBytes, string example)
         where T : class
@@ -62,16 +63,10 @@ internal static class RequestBody
     /// <summary>The app's JSON settings (snake_case), refusing fields this API does not know (typos fail loudly).</summary>
     private static JsonSerializerOptions Strict(HttpContext context)
     {
-        if (_strict is { } strict)
-        {
-            return strict;
-        }
-
-        var options = new JsonSerializerOptions(context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions)
+        var app = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        return StrictCopies.GetValue(app, source => new JsonSerializerOptions(source)
         {
             UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
-        };
-        _strict = options;
-        return options;
+        });
     }
 }

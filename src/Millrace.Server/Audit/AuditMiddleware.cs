@@ -30,20 +30,23 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, AuditLog aud
         {
             await next(context).ConfigureAwait(false);
         }
-        finally
+        catch (Exception) when (!context.RequestAborted.IsCancellationRequested)
         {
-            await WriteAsync(context).ConfigureAwait(false);
+            // The error handler answers 500 after this middleware: record that, then let it through.
+            await WriteAsync(context, StatusCodes.Status500InternalServerError).ConfigureAwait(false);
+            throw;
         }
+
+        await WriteAsync(context, context.Response.StatusCode).ConfigureAwait(false);
     }
 
-    private async Task WriteAsync(HttpContext context)
+    private async Task WriteAsync(HttpContext context, int status)
     {
         var who = context.Items[WhoItem] as string
             ?? (context.User.Identity?.IsAuthenticated == true ? context.User.Identity.Name : null)
             ?? (context.Items.ContainsKey(ApiKeyAuthenticationHandler.InvalidKeyItem) ? "(invalid key)" : "(no key)");
         var values = context.Request.RouteValues;
         var target = string.Join(' ', TargetKeys.Where(values.ContainsKey).Select(k => $"{k}={values[k]}"));
-        var status = context.Response.HasStarted || context.Response.StatusCode != 200 ? context.Response.StatusCode : 200;
         try
         {
             // The call is already answered: audit even if the caller has gone away.

@@ -121,6 +121,22 @@ public sealed class DashboardBrowserTests
         Assert.False(chromium.Web.FindElement(By.CssSelector("#app")).Displayed);
     }
 
+    [Fact]
+    public async Task Given_a_viewer_When_the_queue_and_dlq_pages_open_Then_data_shows_and_no_control_is_offered()
+    {
+        await using var scenario = await Scenario.StartAsync(OneSecondSamples);
+        await scenario.DeadLetterAsync();
+        using var chromium = await Chromium.StartAsync();
+        chromium.SignIn(scenario.Server.Address, ServerHost.ViewerKey);
+        chromium.Web.Navigate().GoToUrl(new Uri(scenario.Server.Address, "/#/queue/orders"));
+        chromium.Wait("table.group[data-group='workers']");
+        Assert.False(chromium.Web.FindElement(By.CssSelector("#pause-btn")).Displayed);
+        Assert.False(chromium.Web.FindElement(By.CssSelector("#terminate-btn")).Displayed);
+        chromium.Web.Navigate().GoToUrl(new Uri(scenario.Server.Address, "/#/dlq/orders"));
+        var row = chromium.Wait("tr[data-dlq-id]");
+        Assert.False(row.FindElement(By.CssSelector("button.requeue")).Displayed);
+    }
+
     private static int Samples(IWebElement chart) => int.Parse(chart.GetAttribute("data-samples") ?? "0", CultureInfo.InvariantCulture);
 
     private static double PublishedSum(IWebElement chart) => double.Parse(chart.GetAttribute("data-published-sum") ?? "0", CultureInfo.InvariantCulture);
