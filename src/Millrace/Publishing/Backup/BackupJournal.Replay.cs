@@ -50,8 +50,9 @@ internal sealed partial class BackupJournal
     /// <summary>
     /// Records that <paramref name="batch"/> is in Redis: the checkpoint is fsync'd before this
     /// returns. A crash before it means the batch is replayed again, and its dedup keys make that add nothing.
+    /// Returns the bytes still to replay (including appends being written).
     /// </summary>
-    public void RecordReplayed(JournalBatch batch)
+    public long RecordReplayed(JournalBatch batch)
     {
         lock (_sync)
         {
@@ -67,6 +68,9 @@ internal sealed partial class BackupJournal
         {
             _replayedOffset = batch.End;
             _unreachableSince = null;
+            _replayHealthy = true;
+            SignalLocked();   // paced publishes look again
+            return _reservedEnd - _replayedOffset;
         }
     }
 

@@ -41,6 +41,7 @@ internal sealed partial class BackupJournal : IDisposable
     private long _replayedOffset;   // every record below is in Redis (and the checkpoint says so)
     private bool _journaling;
     private TaskCompletionSource? _draining;   // set while the replayer replays the last records: new appends wait for it
+    private bool _replayHealthy;               // Redis took the last replay batch: appends are paced to the replay
     private DateTimeOffset? _unreachableSince;
     private TaskCompletionSource _changed = NewSignal();
     private Exception? _broken;
@@ -60,6 +61,13 @@ internal sealed partial class BackupJournal : IDisposable
 
     /// <summary>The journal file.</summary>
     public string Path { get; }
+
+    /// <summary>
+    /// While replay is going well, new publishes wait when more than this is waiting to be replayed,
+    /// and the replayer starts the final drain once the backlog is this small: publishers that journal
+    /// faster than Redis takes the replay cannot keep the journal from emptying.
+    /// </summary>
+    public const long DrainBacklogBytes = 1024 * 1024;
 
     /// <summary>The size limit of the journal file.</summary>
     public long MaxBytes { get; }
@@ -115,42 +123,54 @@ internal sealed partial class BackupJournal : IDisposable
         }
 
         var pending = new PendingAppend(buffer.Written);
-        Task? drained = null;
-        lock (_sync)
+        while (true)
         {
-            ThrowIfUnusable();
-            if (onlyWhileJournaling && !_journaling)
+            Task? drained = null, paced = null;
+            lock (_sync)
             {
+                ThrowIfUnusable();
+                if (onlyWhileJournaling && !_journaling)
+                {
+                    return false;
+                }
+
+                if (onlyWhileJournaling && _draining is { } draining)
+                {
+                    drained = draining.Task;
+                }
+                else if (onlyWhileJournaling && _replayHealthy && _reservedEnd - _replayedOffset > DrainBacklogBytes)
+                {
+                    paced = _changed.Task;
+                }
+                else if (_reservedEnd + pending.Bytes.Length > MaxBytes)
+                {
+                    throw new BackupJournalFullException(Path, _reservedEnd, MaxBytes, pending.Bytes.Length, _unreachableSince, _replayStopped);
+                }
+                else
+                {
+                    _reservedEnd += pending.Bytes.Length;
+                    _queue.Add(pending);
+                    if (!_journaling)
+                    {
+                        _journaling = true;
+                        SignalLocked();
+                    }
+
+                    break;
+                }
+            }
+
+            if (drained is not null)
+            {
+                // The replayer is putting the last records into Redis and will then switch to direct
+                // publishing: wait (about one round trip) instead of adding more behind them. Then the
+                // caller looks again: direct if the switch happened, the journal if replay failed.
+                await drained.WaitAsync(cancellationToken).ConfigureAwait(false);
                 return false;
             }
 
-            if (onlyWhileJournaling && _draining is { } draining)
-            {
-                drained = draining.Task;
-            }
-            else if (_reservedEnd + pending.Bytes.Length > MaxBytes)
-            {
-                throw new BackupJournalFullException(Path, _reservedEnd, MaxBytes, pending.Bytes.Length, _unreachableSince, _replayStopped);
-            }
-            else
-            {
-                _reservedEnd += pending.Bytes.Length;
-                _queue.Add(pending);
-                if (!_journaling)
-                {
-                    _journaling = true;
-                    SignalLocked();
-                }
-            }
-        }
-
-        if (drained is not null)
-        {
-            // The replayer is putting the last records into Redis and will then switch to direct
-            // publishing: wait (about one round trip) instead of adding more behind them, so the switch
-            // always comes even under a steady stream of publishes. Then the caller looks again.
-            await drained.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return false;
+            // Redis is back and much is still to replay: wait for the replay to make room (pacing).
+            await paced!.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         // From here the append is promised: it is written (or fails as a whole) even if the caller
@@ -347,6 +367,11 @@ internal sealed partial class BackupJournal : IDisposable
     {
         _draining?.TrySetResult();
         _draining = null;
+        if (_replayHealthy)
+        {
+            _replayHealthy = false;   // paced publishes journal freely again
+            SignalLocked();
+        }
     }
 
     private void SignalLocked()

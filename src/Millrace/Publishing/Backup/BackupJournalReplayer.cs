@@ -76,10 +76,9 @@ internal sealed partial class BackupJournalReplayer(
                 }
 
                 await redis.PublishBatchAsync(ForReplay(batch.Messages), stoppingToken).ConfigureAwait(false);
-                journal.RecordReplayed(batch);
-                if (batch.Messages.Count < options.ReplayBatchSize && batch.End - batch.Start < MaxBatchBytes)
+                if (journal.RecordReplayed(batch) <= BackupJournal.DrainBacklogBytes)
                 {
-                    // Caught up with the disk: hold new publishes back for the final round so the switch to direct comes.
+                    // Nearly caught up: hold new publishes back for the final rounds so the switch to direct comes.
                     journal.BeginDrain();
                 }
 
