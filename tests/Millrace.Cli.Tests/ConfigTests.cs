@@ -22,6 +22,19 @@ public sealed class ConfigTests : IDisposable
     }
 
     [Fact]
+    public async Task GivenAWebhookUrlAndServerKeys_WhenCheckingConfig_ThenTheirSecretsAreNotPrinted()
+    {
+        _cli.Environment["MILLRACE__ALERTS__WEBHOOKURL"] = "https://hooks.example.com/services/T000/webhook-token-123";
+        _cli.Environment["MILLRACE__SERVER__AUTH__KEYS__0__KEY"] = "server-key-abcdef-123456";
+        var result = await _cli.RunAsync("config", "check");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("https://hooks.example.com/*****", result.Stdout);
+        Assert.Contains("1 configured (keys not shown)", result.Stdout);
+        Assert.DoesNotContain("webhook-token-123", result.Stdout);
+        Assert.DoesNotContain("server-key-abcdef-123456", result.Stdout);
+    }
+
+    [Fact]
     public async Task GivenTheSeedVariables_WhenCheckingConfig_ThenTheyAreUsedAsWritten()
     {
         _cli.Environment["MILLRACE__REDIS"] = "127.0.0.1:1";   // the seed's variables win over Millrace:Redis

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.CommandLine;
 using System.Reflection;
+using Microsoft.Extensions.Configuration;
 using Millrace.Cli.Hosting;
 using Millrace.Cli.Output;
 using Millrace.Redis;
@@ -26,6 +27,13 @@ internal static class ConfigCommand
         var settings = Describe(host.Options);
         settings["Redis"] = redis.ToString();
         settings.Remove("RedisOptions");
+        var server = host.Configuration.GetSection("Millrace:Server");
+        settings["Server"] = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["Urls"] = server["Urls"] ?? "http://127.0.0.1:8080 (default)",
+            ["Auth:Keys"] = $"{server.GetSection("Auth:Keys").GetChildren().Count()} configured (keys not shown)",
+            ["Auth:DisableAuthUnsafeForLocalDevelopment"] = server["Auth:DisableAuthUnsafeForLocalDevelopment"] ?? "false",
+        };
         var files = CliSettings.Files(parse).Select(f => new { path = f.FullName, exists = f.Exists }).ToArray();
 
         // The connection test: a failure still prints the configuration first, then one line on stderr.
@@ -108,7 +116,10 @@ internal static class ConfigCommand
             }
 
             var value = property.GetValue(options);
-            result[property.Name] = IsSecret(property.Name) && value is not null ? "*****" : Plain(value, depth);
+            result[property.Name] = value is null ? null
+                : IsSecret(property.Name) ? "*****"
+                : property.Name.EndsWith("Url", StringComparison.Ordinal) ? MaskUrl(value.ToString()!)
+                : Plain(value, depth);
         }
 
         return result;
@@ -127,6 +138,10 @@ internal static class ConfigCommand
         _ when depth < 3 && value.GetType().IsClass => Describe(value, depth + 1),
         _ => value.ToString(),
     };
+
+    // Webhook URLs often carry a token in their path or query: show where they go, not the token.
+    private static string MaskUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{uri.Authority}/*****" : "*****";
 
     private static bool IsSecret(string name) =>
         name.Contains("Password", StringComparison.OrdinalIgnoreCase) || name.Contains("Secret", StringComparison.OrdinalIgnoreCase)
