@@ -163,7 +163,7 @@ internal sealed partial class BackupJournal : IDisposable
             if (drained is not null)
             {
                 // The replayer is putting the last records into Redis and will then switch to direct
-                // publishing: wait (about one round trip) instead of adding more behind them. Then the
+                // publishing: wait (at most the time to replay 1 MiB) instead of adding more behind them. Then the
                 // caller looks again: direct if the switch happened, the journal if replay failed.
                 await drained.WaitAsync(cancellationToken).ConfigureAwait(false);
                 return false;
