@@ -39,17 +39,22 @@ public sealed class Chromium : IDisposable
     }
 
     public IWebElement Wait(string css, TimeSpan? within = null) =>
-        new WebDriverWait(Web, within ?? TimeSpan.FromSeconds(20)).Until(d =>
-        {
-            var found = d.FindElements(By.CssSelector(css)).FirstOrDefault(e => e.Displayed);
-            return found;
-        }) ?? throw new TimeoutException($"Expected a visible '{css}'.");
+        Waiter(within).Until(d => d.FindElements(By.CssSelector(css)).FirstOrDefault(e => e.Displayed))
+            ?? throw new TimeoutException($"Expected a visible '{css}'.");
+
+    /// <summary>A wait that retries while the page re-renders (elements replaced under the probe go stale).</summary>
+    private WebDriverWait Waiter(TimeSpan? within)
+    {
+        var wait = new WebDriverWait(Web, within ?? TimeSpan.FromSeconds(20));
+        wait.IgnoreExceptionTypes(typeof(StaleElementReferenceException));
+        return wait;
+    }
 
     public T Until<T>(Func<IWebDriver, T> condition, string what, TimeSpan? within = null)
     {
         try
         {
-            return new WebDriverWait(Web, within ?? TimeSpan.FromSeconds(20)).Until(condition);
+            return Waiter(within).Until(condition);
         }
         catch (WebDriverTimeoutException e)
         {

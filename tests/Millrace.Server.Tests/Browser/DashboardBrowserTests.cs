@@ -137,6 +137,46 @@ public sealed class DashboardBrowserTests
         Assert.False(row.FindElement(By.CssSelector("button.requeue")).Displayed);
     }
 
+    [Fact]
+    public async Task Given_an_admin_When_the_tasks_workers_limits_and_audit_pages_are_used_Then_they_show_the_servers_data()
+    {
+        await using var scenario = await Scenario.StartAsync(OneSecondSamples);
+        var ok = await scenario.PublishAsync("ok");
+        await Eventually.GetAsync(() => Task.FromResult(scenario.Handled.GetValueOrDefault(ok)), n => n == 1, TimeSpan.FromSeconds(15), "handled");
+        using var chromium = await Chromium.StartAsync();
+        chromium.SignIn(scenario.Server.Address, ServerHost.AdminKey);
+
+        // Tasks: filter by status, then search by id.
+        chromium.Web.Navigate().GoToUrl(new Uri(scenario.Server.Address, "/#/tasks"));
+        chromium.Wait("#f-status").FindElements(By.TagName("option")).First(o => o.Text == "succeeded").Click();
+        chromium.Web.FindElement(By.CssSelector("#task-filter button[type=submit]")).Click();
+        chromium.Wait($"tr[data-task='{ok}']");
+        chromium.Wait("#f-id").SendKeys(ok);
+        chromium.Web.FindElement(By.CssSelector("#f-go")).Click();
+        chromium.Wait("#task-status [data-status='succeeded']");
+
+        // Publish from the page, as the operator's form does.
+        chromium.Web.Navigate().GoToUrl(new Uri(scenario.Server.Address, "/#/tasks"));
+        chromium.Wait("#p-queue").SendKeys("orders");
+        chromium.Wait("#p-type").SendKeys("ok");
+        chromium.Wait("#p-payload").SendKeys("{\"from\":\"dashboard\"}");
+        chromium.Web.FindElement(By.CssSelector("#publish-form button[type=submit]")).Click();
+        await Eventually.GetAsync(() => Task.FromResult(scenario.Handled.Count), n => n == 2, TimeSpan.FromSeconds(15), "the task published from the page handled");
+
+        chromium.Web.Navigate().GoToUrl(new Uri(scenario.Server.Address, "/#/workers"));
+        chromium.Until(d => d.FindElement(By.CssSelector("#worker-table")).Text.Contains("orders", StringComparison.Ordinal), "this process's worker with its queue");
+
+        // Limits: set a concurrency limit from the page.
+        chromium.Web.Navigate().GoToUrl(new Uri(scenario.Server.Address, "/#/limits"));
+        chromium.Wait("#c-type").SendKeys("ok");
+        chromium.Wait("#c-max").SendKeys("4");
+        chromium.Web.FindElement(By.CssSelector("#conc-form button[type=submit]")).Click();
+        await Eventually.GetAsync(() => scenario.Server.MillraceAdmin.ConcurrencyLimitsAsync(), l => l.GetValueOrDefault("ok") == 4, TimeSpan.FromSeconds(10), "the limit set from the page");
+
+        chromium.Web.Navigate().GoToUrl(new Uri(scenario.Server.Address, "/#/audit"));
+        chromium.Until(d => d.FindElement(By.CssSelector("#audit-table")).Text.Contains("POST /api/v1/concurrency", StringComparison.Ordinal), "the limit change in the audit log");
+    }
+
     private static int Samples(IWebElement chart) => int.Parse(chart.GetAttribute("data-samples") ?? "0", CultureInfo.InvariantCulture);
 
     private static double PublishedSum(IWebElement chart) => double.Parse(chart.GetAttribute("data-published-sum") ?? "0", CultureInfo.InvariantCulture);

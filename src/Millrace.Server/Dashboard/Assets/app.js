@@ -41,7 +41,8 @@ function toast(message, bad = false) {
 }
 
 async function act(label, fn) {
-  try { const r = await fn(); toast(label); await route(); return r; }
+  const page = location.hash;
+  try { const r = await fn(); toast(label); if (location.hash === page) await route(); return r; }
   catch (e) { toast(e.message, true); return null; }
 }
 
