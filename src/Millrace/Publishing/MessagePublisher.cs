@@ -64,6 +64,7 @@ internal sealed partial class MessagePublisher(MillraceRuntime runtime, ILogger<
 
         var results = new PublishResult[messages.Count];
         var added = 0;
+        var addedToFirstQueue = 0;
         for (var i = 0; i < messages.Count; i++)
         {
             var reply = replies[i].ThrowIfError(commands[i].Name);
@@ -86,11 +87,20 @@ internal sealed partial class MessagePublisher(MillraceRuntime runtime, ILogger<
             {
                 added++;
                 runtime.Statistics.Published(messages[i].Queue, 1);
+                if (messages[i].Queue == messages[0].Queue)
+                {
+                    addedToFirstQueue++;
+                }
+                else
+                {
+                    // A batch mixing queues (a journal replay, say): each message counts for its own queue.
+                    runtime.Telemetry.Published.Add(1, new KeyValuePair<string, object?>("queue", messages[i].Queue));
+                }
             }
         }
 
         // Trim replies (after the messages) only report how much went; their errors must not fail a publish that succeeded.
-        runtime.Telemetry.Published.Add(added, new KeyValuePair<string, object?>("queue", messages[0].Queue));
+        runtime.Telemetry.Published.Add(addedToFirstQueue, new KeyValuePair<string, object?>("queue", messages[0].Queue));
         if (runtime.Tasks.Enabled && added > 0)
         {
             await TrackAsync(messages, results, now, cancellationToken).ConfigureAwait(false);
