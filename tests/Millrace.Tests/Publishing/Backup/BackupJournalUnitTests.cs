@@ -200,7 +200,8 @@ public sealed class BackupJournalUnitTests(ITestOutputHelper output)
         var payload = new byte[100];
         var watch = Stopwatch.StartNew();
         var singles = 0;
-        while (watch.Elapsed < TimeSpan.FromSeconds(2))
+        // Fixed counts, not fixed time: on a fast disk a timed loop would fill the journal.
+        while (singles < 300)
         {
             await journal.AppendAsync([Record(singles++, payload.Length)], singles > 1, default);
         }
@@ -208,7 +209,7 @@ public sealed class BackupJournalUnitTests(ITestOutputHelper output)
         var singleRate = singles / watch.Elapsed.TotalSeconds;
         watch.Restart();
         var batches = 0;
-        while (watch.Elapsed < TimeSpan.FromSeconds(2))
+        while (batches < 100)
         {
             await journal.AppendAsync(Enumerable.Range(0, 100).Select(i => Record(i, payload.Length)).ToArray(), true, default);
             batches++;
@@ -219,7 +220,7 @@ public sealed class BackupJournalUnitTests(ITestOutputHelper output)
         var concurrent = new ConcurrentBag<int>();
         await Task.WhenAll(Enumerable.Range(0, 16).Select(writer => Task.Run(async () =>
         {
-            for (var i = 0; watch.Elapsed < TimeSpan.FromSeconds(2); i++)
+            for (var i = 0; i < 50; i++)
             {
                 await journal.AppendAsync([Record(i, payload.Length)], true, default);
                 concurrent.Add(i);
