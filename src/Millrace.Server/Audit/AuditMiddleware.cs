@@ -26,6 +26,11 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, AuditLog aud
             return;
         }
 
+        // Written as the response starts, so the record is in Redis before the caller sees the answer
+        // (a caller that reads the audit log right after its call finds it there).
+        var written = 0;
+        Task WriteOnceAsync(int status) => Interlocked.Exchange(ref written, 1) == 0 ? WriteAsync(context, status) : Task.CompletedTask;
+        context.Response.OnStarting(() => WriteOnceAsync(context.Response.StatusCode));
         try
         {
             await next(context).ConfigureAwait(false);
@@ -33,11 +38,11 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, AuditLog aud
         catch (Exception) when (!context.RequestAborted.IsCancellationRequested)
         {
             // The error handler answers 500 after this middleware: record that, then let it through.
-            await WriteAsync(context, StatusCodes.Status500InternalServerError).ConfigureAwait(false);
+            await WriteOnceAsync(StatusCodes.Status500InternalServerError).ConfigureAwait(false);
             throw;
         }
 
-        await WriteAsync(context, context.Response.StatusCode).ConfigureAwait(false);
+        await WriteOnceAsync(context.Response.StatusCode).ConfigureAwait(false);
     }
 
     private async Task WriteAsync(HttpContext context, int status)

@@ -58,7 +58,8 @@ public sealed class Chromium : IDisposable
         }
         catch (WebDriverTimeoutException e)
         {
-            throw new TimeoutException($"Expected {what}. Page: {Web.Url}\n{(Web.FindElements(By.CssSelector("#view")).FirstOrDefault()?.Text ?? Web.PageSource)[..Math.Min(2000, Web.PageSource.Length)]}", e);
+            var page = Web.FindElements(By.CssSelector("#view")).FirstOrDefault()?.Text ?? Web.PageSource;
+            throw new TimeoutException($"Expected {what}. Page: {Web.Url}\n{page[..Math.Min(2000, page.Length)]}", e);
         }
     }
 
