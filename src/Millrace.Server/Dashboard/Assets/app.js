@@ -4,7 +4,7 @@
 // data-* attributes and in window.millrace.series (for tests and for curious operators).
 'use strict';
 
-const state = { session: null, csrf: null, series: [], live: null, timer: null };
+const state = { session: null, csrf: null, series: [], live: null, timer: null, generation: 0 };
 window.millrace = state;
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -160,7 +160,12 @@ function drawOverview() {
 // ---- routing --------------------------------------------------------------------------------
 function currentView() { return (location.hash.slice(2).split('/')[0]) || 'overview'; }
 
+// Each navigation is a generation: a page whose data arrives after the user moved on must not draw
+// over the newer page (nor report errors about elements that are gone).
+function stale(gen) { return gen !== state.generation; }
+
 async function route() {
+  const gen = ++state.generation;
   const parts = location.hash.slice(2).split('/').map(decodeURIComponent);
   const view = parts[0] || 'overview';
   document.querySelectorAll('nav a').forEach(a => a.classList.toggle('active', a.dataset.nav === (view === 'queue' ? 'queues' : view === 'task' ? 'tasks' : view)));
@@ -168,7 +173,7 @@ async function route() {
   const pages = { overview, queues, queue, tasks, task, dlq, workers, limits, audit };
   const page = pages[view] || overview;
   try { await page(...parts.slice(1)); }
-  catch (e) { if (e.status !== 401) $('#view').innerHTML = `<div class="empty error">${esc(e.message)}</div>`; }
+  catch (e) { if (!stale(gen) && e.status !== 401) $('#view').innerHTML = `<div class="empty error">${esc(e.message)}</div>`; }
 }
 
 function refreshEvery(seconds, fn) { state.timer = setInterval(() => fn().catch(() => {}), seconds * 1000); }
@@ -217,7 +222,9 @@ async function queues() {
 }
 
 async function queue(name) {
+  const gen = state.generation;
   const x = await api('GET', `/api/v1/queues/${q(name)}`);
+  if (stale(gen)) return;
   $('#view').innerHTML = `
     <h1>Queue <span class="mono">${esc(x.name)}</span> ${x.paused ? '<span class="pill warn">paused</span>' : '<span class="pill ok">running</span>'}
       ${x.paused_types.map(t => `<span class="pill warn">type ${esc(t)} paused</span>`).join(' ')}</h1>
@@ -338,7 +345,9 @@ function statusPill(s) {
 }
 
 async function task(id) {
+  const gen = state.generation;
   const t = await api('GET', `/api/v1/tasks/${q(id)}`);
+  if (stale(gen)) return;
   $('#view').innerHTML = `
     <h1>Task <span class="mono">${esc(t.id)}</span> <span id="task-status">${statusPill(t.status)}</span></h1>
     <div class="cols">
@@ -358,10 +367,13 @@ async function task(id) {
 function pretty(text) { try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return text ?? ''; } }
 
 async function dlq(name) {
+  const gen = state.generation;
   const names = (await api('GET', '/api/v1/queues')).queues.map(x => x.name);
+  if (stale(gen)) return;
   name = name || names[0];
   if (!name) { $('#view').innerHTML = '<h1>Dead letters</h1><div class="empty">No queue yet.</div>'; return; }
   const list = await api('GET', `/api/v1/queues/${q(name)}/dlq?limit=200`);
+  if (stale(gen)) return;
   $('#view').innerHTML = `
     <h1>Dead letters of <select id="dlq-queue">${names.map(n => `<option ${n === name ? 'selected' : ''}>${esc(n)}</option>`).join('')}</select>
       <span class="pill ${list.total ? 'warn' : 'ok'}" id="dlq-total">${num(list.total)}</span></h1>
@@ -416,7 +428,9 @@ async function workers() {
 }
 
 async function limits() {
+  const gen = state.generation;
   const [c, r] = await Promise.all([api('GET', '/api/v1/concurrency'), api('GET', '/api/v1/rate-limits')]);
+  if (stale(gen)) return;
   $('#view').innerHTML = `
     <h1>Limits</h1>
     <div class="cols"><div>
