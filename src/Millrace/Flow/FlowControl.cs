@@ -37,15 +37,7 @@ internal sealed class FlowControl(MillraceRuntime runtime)
     /// </summary>
     public async ValueTask<FlowPermit> EnterAsync(string type, string? tenant, string leaseId, CancellationToken cancellationToken)
     {
-        var limited = await LimitedAsync(cancellationToken).ConfigureAwait(false);
-        if (limited.Count == 0)
-        {
-            return FlowPermit.None;   // no limit anywhere in this namespace: the common case costs no allocation
-        }
-
-        var concurrency = limited.Contains(FlowKeys.ConcurrencyField(type));
-        var typeRate = limited.Contains(FlowKeys.RateField(RateLimitScope.Type, type));
-        var tenantRate = tenant is not null && limited.Contains(FlowKeys.RateField(RateLimitScope.Tenant, tenant));
+        var (concurrency, typeRate, tenantRate) = await ApplyingAsync(type, tenant, cancellationToken).ConfigureAwait(false);
         if (!concurrency && !typeRate && !tenantRate)
         {
             return FlowPermit.None;
@@ -74,15 +66,7 @@ internal sealed class FlowControl(MillraceRuntime runtime)
     /// </summary>
     public async ValueTask<FlowPermit?> TryEnterAsync(string type, string? tenant, string leaseId, CancellationToken cancellationToken)
     {
-        var limited = await LimitedAsync(cancellationToken).ConfigureAwait(false);
-        if (limited.Count == 0)
-        {
-            return FlowPermit.None;
-        }
-
-        var concurrency = limited.Contains(FlowKeys.ConcurrencyField(type));
-        var typeRate = limited.Contains(FlowKeys.RateField(RateLimitScope.Type, type));
-        var tenantRate = tenant is not null && limited.Contains(FlowKeys.RateField(RateLimitScope.Tenant, tenant));
+        var (concurrency, typeRate, tenantRate) = await ApplyingAsync(type, tenant, cancellationToken).ConfigureAwait(false);
         if (!concurrency && !typeRate && !tenantRate)
         {
             return FlowPermit.None;
@@ -234,6 +218,21 @@ internal sealed class FlowControl(MillraceRuntime runtime)
         {
             turnstile.Release();
         }
+    }
+
+    /// <summary>Which limits apply to a message of <paramref name="type"/> for <paramref name="tenant"/>.</summary>
+    private async ValueTask<(bool Concurrency, bool TypeRate, bool TenantRate)> ApplyingAsync(string type, string? tenant, CancellationToken cancellationToken)
+    {
+        var limited = await LimitedAsync(cancellationToken).ConfigureAwait(false);
+        if (limited.Count == 0)
+        {
+            return default;   // no limit anywhere in this namespace: the common case costs no allocation
+        }
+
+        return (
+            limited.Contains(FlowKeys.ConcurrencyField(type)),
+            limited.Contains(FlowKeys.RateField(RateLimitScope.Type, type)),
+            tenant is not null && limited.Contains(FlowKeys.RateField(RateLimitScope.Tenant, tenant)));
     }
 
     /// <summary>The limit fields that exist now (reread at most every <see cref="FlowControlOptions.LimitsRefresh"/>).</summary>

@@ -42,4 +42,23 @@ public sealed class OutgoingMessage
 
     /// <summary>A message id chosen by the caller (kept through replays); a new UUIDv7 when null.</summary>
     public string? Id { get; init; }
+
+    /// <summary>
+    /// This message with its id, due time and dedup settings replaced; a relative <see cref="Delay"/> is
+    /// not carried over (callers pass the absolute <paramref name="deliverAt"/> it resolves to).
+    /// </summary>
+    internal OutgoingMessage With(string? id, DateTimeOffset? deliverAt, string? dedupKey, TimeSpan? dedupTtl) => new()
+    {
+        Queue = Queue,
+        Type = Type,
+        Payload = Payload,
+        Headers = Headers,
+        Priority = Priority,
+        Tenant = Tenant,
+        PartitionKey = PartitionKey,
+        Id = id,
+        DeliverAt = deliverAt,
+        DedupKey = dedupKey,
+        DedupTtl = dedupTtl,
+    };
 }

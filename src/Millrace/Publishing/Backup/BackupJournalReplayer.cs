@@ -135,20 +135,7 @@ internal sealed partial class BackupJournalReplayer(
             var message = messages[i];
             replay[i] = message.DedupKey is not null
                 ? message
-                : new OutgoingMessage
-                {
-                    Queue = message.Queue,
-                    Type = message.Type,
-                    Payload = message.Payload,
-                    Headers = message.Headers,
-                    Priority = message.Priority,
-                    Tenant = message.Tenant,
-                    PartitionKey = message.PartitionKey,
-                    DeliverAt = message.DeliverAt,
-                    Id = message.Id,
-                    DedupKey = JournalingPublisher.ReplayDedupKey(message),
-                    DedupTtl = options!.ReplayDedupTtl,
-                };
+                : message.With(message.Id, message.DeliverAt, JournalingPublisher.ReplayDedupKey(message), options!.ReplayDedupTtl);
         }
 
         return replay;

@@ -98,20 +98,7 @@ internal sealed partial class JournalingPublisher(
             var deliverAt = message.DeliverAt ?? (message.Delay is { } delay ? now + delay : null);
             prepared[i] = message.Id is not null && message.Delay is null
                 ? message
-                : new OutgoingMessage
-                {
-                    Queue = message.Queue,
-                    Type = message.Type,
-                    Payload = message.Payload,
-                    Headers = message.Headers,
-                    Priority = message.Priority,
-                    Tenant = message.Tenant,
-                    PartitionKey = message.PartitionKey,
-                    DedupKey = message.DedupKey,
-                    DedupTtl = message.DedupTtl,
-                    DeliverAt = deliverAt,
-                    Id = message.Id ?? MessageIds.New(now),
-                };
+                : message.With(message.Id ?? MessageIds.New(now), deliverAt, message.DedupKey, message.DedupTtl);
         }
 
         return prepared;
